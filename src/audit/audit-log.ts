@@ -1,0 +1,57 @@
+import type { Prisma } from '../generated/prisma/client.js';
+
+/**
+ * Action names written to the audit log. Names are stable: admins filter on them and alert
+ * rules match them.
+ */
+export const auditActions = {
+  userRegistered: 'user.registered',
+  loginSucceeded: 'user.login_succeeded',
+  loginFailed: 'user.login_failed',
+  tokenRefreshed: 'token.refreshed',
+  tokenReuseDetected: 'token.reuse_detected',
+  loggedOut: 'user.logged_out',
+} as const;
+
+export type AuditAction = (typeof auditActions)[keyof typeof auditActions];
+
+/** Where a request came from, copied into each event it causes. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditEvent {
+  action: AuditAction;
+  actorId?: string | null;
+  targetId?: string | null;
+  sessionId?: string | null;
+  origin: RequestOrigin;
+  metadata?: Prisma.InputJsonObject;
+}
+
+/** Builds the data of one audit row, for callers that batch it into a transaction. */
+export function auditRow(
+  action: AuditAction,
+  actorId: string | null,
+  targetId: string | null,
+  sessionId: string | null,
+  origin: RequestOrigin,
+  metadata: Prisma.InputJsonObject = {},
+): Prisma.AuditLogUncheckedCreateInput {
+  return { action, actorId, targetId, sessionId, ip: origin.ip, userAgent: origin.userAgent, metadata };
+}
+
+/**
+ * Writes one event with the client passed in, so a caller inside a transaction records the
+ * event together with the change it describes: both are stored or neither is.
+ */
+export async function recordAuditEvent(
+  db: Pick<Prisma.TransactionClient, 'auditLog'>,
+  event: AuditEvent,
+): Promise<void> {
+  const { action, actorId, targetId, sessionId, origin, metadata } = event;
+  await db.auditLog.create({
+    data: auditRow(action, actorId ?? null, targetId ?? null, sessionId ?? null, origin, metadata),
+  });
+}

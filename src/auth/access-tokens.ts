@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
+import { allowedAlgorithms, type KeyRing } from './keys.js';
+
+export interface AccessTokenOptions {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  clockSkewSeconds: number;
+}
+
+export interface AccessTokenClaims {
+  userId: string;
+  sessionId: string;
+  tokenId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** Why a presented access token was not accepted. Logged, never sent to the client. */
+export type TokenRejection = 'expired' | 'not_yet_valid' | 'bad_signature' | 'unknown_key' | 'malformed';
+
+export class AccessTokenError extends Error {
+  override name = 'AccessTokenError';
+  constructor(readonly reason: TokenRejection) {
+    super(`access token rejected: ${reason}`);
+  }
+}
+
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Signs and verifies access tokens: short-lived JWTs bound to one session. */
+export class AccessTokens {
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly options: AccessTokenOptions,
+  ) {}
+
+  async sign(userId: string, sessionId: string, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
+    const issuedAt = Math.floor(now / 1000);
+    const expiresAt = issuedAt + this.options.ttlSeconds;
+    const { kid, alg, privateKey } = this.keys.signing;
+    const token = await new SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg, kid, typ: 'JWT' })
+      .setSubject(userId)
+      .setJti(randomUUID())
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .sign(privateKey);
+
+    return { token, expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /**
+   * Verifies a token and returns its claims, or throws AccessTokenError. The algorithm list,
+   * issuer and audience are pinned. Keys are looked up only by `kid` in the configured key ring,
+   * so keys named in the header (`jwk`, `jku`, `x5u`) are never used.
+   */
+  async verify(token: string, now = Date.now()): Promise<AccessTokenClaims> {
+    const keyFor = (header: JWTHeaderParameters) => {
+      const key = typeof header.kid === 'string' ? this.keys.verification.get(header.kid) : undefined;
+      if (!key || key.alg !== header.alg) throw new AccessTokenError('unknown_key');
+
+      return key.publicKey;
+    };
+    try {
+      const { payload } = await jwtVerify(token, keyFor, {
+        algorithms: [...allowedAlgorithms],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.clockSkewSeconds,
+        requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+        currentDate: new Date(now),
+        typ: 'JWT',
+      });
+      const { sub, sid, jti, iat, exp } = payload;
+      if (typeof sid !== 'string' || !uuidShape.test(sid) || !sub || !uuidShape.test(sub)) {
+        throw new AccessTokenError('malformed');
+      }
+      // jose checks `iat` only for its type; a token issued in the future is not valid yet.
+      if ((iat as number) > now / 1000 + this.options.clockSkewSeconds) {
+        throw new AccessTokenError('not_yet_valid');
+      }
+
+      return { userId: sub, sessionId: sid, tokenId: String(jti), issuedAt: iat!, expiresAt: exp! };
+    } catch (error) {
+      throw toTokenError(error);
+    }
+  }
+}
+
+function toTokenError(error: unknown): AccessTokenError {
+  if (error instanceof AccessTokenError) return error;
+  if (error instanceof errors.JWTExpired) return new AccessTokenError('expired');
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') {
+    return new AccessTokenError('not_yet_valid');
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new AccessTokenError('bad_signature');
+  }
+
+  return new AccessTokenError('malformed');
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { Prisma, type PrismaClient, type User } from '../generated/prisma/client.js';
+import { auditActions, auditRow, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
+import { gatehouseError, invalidCredentialsError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AccessTokens } from './access-tokens.js';
+import {
+  requirePlausiblePassword,
+  requireValidEmail,
+  requireValidName,
+  requireValidNewPassword,
+} from './input.js';
+import { normalizeEmail } from './email.js';
+import type { PasswordHasher } from './passwords.js';
+import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
+
+export interface SessionPolicy {
+  /** Lifetime of one refresh token, in seconds. */
+  refreshTokenTtlSeconds: number;
+  /** Absolute lifetime of a session, in seconds. No refresh extends it. */
+  sessionLifetimeSeconds: number;
+}
+
+/** What login, register and refresh return: the tokens plus the ids they belong to. */
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+  userId: string;
+  sessionId: string;
+}
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  displayName: string;
+  deviceName?: string | null;
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  deviceName?: string | null;
+}
+
+export interface AuthServiceDeps {
+  prisma: PrismaClient;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokens;
+  policy: SessionPolicy;
+  logger: Logger;
+}
+
+/** Registration and login: the two ways a session starts. */
+export class AuthService {
+  constructor(private readonly deps: AuthServiceDeps) {}
+
+  /** Creates a user and its first session. A taken email is EMAIL_ALREADY_REGISTERED. */
+  async register(input: RegisterInput, origin: RequestOrigin): Promise<IssuedTokens> {
+    const email = requireValidEmail(input.email);
+    requireValidNewPassword(input.password);
+    const displayName = requireValidName(input.displayName, 'displayName', true) as string;
+    const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
+    // The hash comes first in every case, so a taken email answers no faster than a new one.
+    const passwordHash = await this.deps.hasher.hash(input.password);
+    const userId = randomUUID();
+    const session = this.#newSession(userId, deviceName, origin);
+    try {
+      await this.deps.prisma.$transaction([
+        this.deps.prisma.user.create({ data: { id: userId, email, passwordHash, displayName } }),
+        ...this.#sessionWrites(session),
+        this.deps.prisma.auditLog.create({
+          data: auditRow(auditActions.userRegistered, userId, userId, session.id, origin),
+        }),
+      ]);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw gatehouseError('EMAIL_ALREADY_REGISTERED', 'This email is already registered. Log in instead.', { field: 'email' });
+      }
+      throw error;
+    }
+    this.deps.logger.info({ userId, sessionId: session.id }, 'user registered');
+
+    return this.#issue(session);
+  }
+
+  /**
+   * Checks the password and starts a session. Unknown emails cost one bcrypt comparison like
+   * known ones and get the same INVALID_CREDENTIALS error.
+   */
+  async login(input: LoginInput, origin: RequestOrigin): Promise<IssuedTokens> {
+    requirePlausiblePassword(input.password);
+    const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
+    const email = normalizeEmail(input.email);
+    const user = await this.deps.prisma.user.findUnique({ where: { email } });
+    const valid = user
+      ? await this.deps.hasher.verify(input.password, user.passwordHash)
+      : await this.deps.hasher.verifyAgainstDummy(input.password);
+    if (!user || !valid) {
+      await this.#recordFailedLogin(user, email, origin);
+      throw invalidCredentialsError();
+    }
+    // Only someone who knows the password learns that the account is disabled.
+    if (user.disabled) {
+      await this.#recordFailedLogin(user, email, origin, 'account_disabled');
+      throw gatehouseError('ACCOUNT_DISABLED', 'This account is disabled. Contact an administrator.');
+    }
+    const session = this.#newSession(user.id, deviceName, origin);
+    await this.deps.prisma.$transaction([
+      ...this.#sessionWrites(session),
+      this.deps.prisma.auditLog.create({
+        data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin),
+      }),
+    ]);
+
+    return this.#issue(session);
+  }
+
+  async #recordFailedLogin(
+    user: User | null,
+    email: string,
+    origin: RequestOrigin,
+    reason = user ? 'wrong_password' : 'unknown_email',
+  ): Promise<void> {
+    await recordAuditEvent(this.deps.prisma, {
+      action: auditActions.loginFailed,
+      targetId: user?.id ?? null,
+      origin,
+      metadata: { email, reason },
+    });
+  }
+
+  #newSession(userId: string, deviceName: string | null, origin: RequestOrigin): NewSession {
+    const now = Date.now();
+    const { refreshTokenTtlSeconds, sessionLifetimeSeconds } = this.deps.policy;
+    const expiresAt = new Date(now + sessionLifetimeSeconds * 1000);
+    const refreshExpiresAt = new Date(Math.min(now + refreshTokenTtlSeconds * 1000, expiresAt.getTime()));
+
+    return {
+      id: randomUUID(),
+      userId,
+      deviceName,
+      origin,
+      expiresAt,
+      refreshToken: newRefreshToken(),
+      refreshExpiresAt,
+    };
+  }
+
+  #sessionWrites(session: NewSession) {
+    const { prisma } = this.deps;
+
+    return [
+      prisma.session.create({
+        data: {
+          id: session.id,
+          userId: session.userId,
+          deviceName: session.deviceName,
+          userAgent: session.origin.userAgent,
+          ip: session.origin.ip,
+          expiresAt: session.expiresAt,
+        },
+      }),
+      prisma.refreshToken.create({
+        data: {
+          tokenHash: hashRefreshToken(session.refreshToken),
+          sessionId: session.id,
+          // One family per session: every rotation of this session's token stays in it.
+          familyId: session.id,
+          expiresAt: session.refreshExpiresAt,
+        },
+      }),
+    ] as const;
+  }
+
+  async #issue(session: NewSession): Promise<IssuedTokens> {
+    const access = await this.deps.accessTokens.sign(session.userId, session.id);
+
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: session.refreshToken,
+      refreshTokenExpiresAt: session.refreshExpiresAt,
+      userId: session.userId,
+      sessionId: session.id,
+    };
+  }
+}
+
+interface NewSession {
+  id: string;
+  userId: string;
+  deviceName: string | null;
+  origin: RequestOrigin;
+  expiresAt: Date;
+  refreshToken: string;
+  refreshExpiresAt: Date;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}

@@ -1,0 +1,20 @@
+/** Longest address RFC 5321 allows in a forward path. */
+const maxEmailLength = 254;
+
+// Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
+// Proving deliverability needs a confirmation mail, not a regular expression.
+const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+
+/** Normalizes an email for storage and lookup: trimmed, NFC, lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}
+
+/** Returns why a normalized email is not acceptable, or undefined when it is. */
+export function emailProblem(normalized: string): string | undefined {
+  if (normalized.length === 0) return 'Email is required.';
+  if (normalized.length > maxEmailLength) return `Email must be at most ${maxEmailLength} characters.`;
+  if (!emailShape.test(normalized)) return 'Email must look like name@example.com.';
+
+  return undefined;
+}

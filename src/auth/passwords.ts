@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
+
+export const minPasswordLength = 10;
+/** bcrypt reads at most 72 bytes; longer passwords are rejected rather than silently cut. */
+export const maxPasswordBytes = 72;
+
+/** Returns why a password is not acceptable, or undefined when it is. */
+export function passwordProblem(password: string): string | undefined {
+  if (password.includes('\0')) return 'Password must not contain the NUL character.';
+  if ([...password].length < minPasswordLength) {
+    return `Password must be at least ${minPasswordLength} characters.`;
+  }
+  if (Buffer.byteLength(password, 'utf8') > maxPasswordBytes) {
+    return `Password must be at most ${maxPasswordBytes} bytes in UTF-8.`;
+  }
+
+  return undefined;
+}
+
+/**
+ * Hashes and checks passwords with bcrypt on the libuv thread pool. A hash of a random password
+ * at the same cost stands in for unknown users, so a login for an email that does not exist costs
+ * the same time as one with a wrong password.
+ */
+export class PasswordHasher {
+  readonly #cost: number;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(cost: number) {
+    this.#cost = cost;
+  }
+
+  hash(password: string): Promise<string> {
+    return bcrypt.hash(password, this.#cost);
+  }
+
+  verify(password: string, hash: string): Promise<boolean> {
+    return bcrypt.compare(password, hash);
+  }
+
+  /** Does the work of one verification and returns false. */
+  async verifyAgainstDummy(password: string): Promise<false> {
+    this.#dummyHash ??= bcrypt.hash(randomBytes(32).toString('base64url'), this.#cost);
+    await bcrypt.compare(password, await this.#dummyHash);
+
+    return false;
+  }
+
+  /** Computes the stand-in hash ahead of the first login, so that login is not slower. */
+  async warmUp(): Promise<void> {
+    await this.verifyAgainstDummy('warm-up');
+  }
+}

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+/** Result of a deny-list lookup. `unknown` means the list could not be read. */
+export type RevocationStatus = 'revoked' | 'live' | 'unknown';
+
+/**
+ * Sessions whose access tokens must be rejected before they expire. An entry lives as long as
+ * the longest access token of its session, so the list stays small.
+ */
+export interface RevocationList {
+  add(sessionIds: readonly string[]): Promise<void>;
+  status(sessionId: string): Promise<RevocationStatus>;
+  /** Calls `listener` whenever the list may have missed writes and should be filled again. */
+  onResync(listener: () => void): void;
+}
+
+/** Deny-list in this process only: the single-instance default when REDIS_URL is not set. */
+export class MemoryRevocationList implements RevocationList {
+  readonly #expiries = new Map<string, number>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  async add(sessionIds: readonly string[]): Promise<void> {
+    const now = Date.now();
+    this.#sweep(now);
+    for (const id of sessionIds) this.#expiries.set(id, now + this.ttlMs);
+  }
+
+  async status(sessionId: string): Promise<RevocationStatus> {
+    const expiry = this.#expiries.get(sessionId);
+
+    return expiry !== undefined && expiry > Date.now() ? 'revoked' : 'live';
+  }
+
+  onResync(): void {}
+
+  #sweep(now: number): void {
+    for (const [id, expiry] of this.#expiries) if (expiry <= now) this.#expiries.delete(id);
+  }
+}
+
+const revokedKey = (sessionId: string) => `gatehouse:revoked:${sessionId}`;
+
+/** Deny-list in Redis, shared by every instance. Each key expires with the last access token. */
+export class RedisRevocationList implements RevocationList {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async add(sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const pipeline = this.redis.multi();
+    for (const id of sessionIds) pipeline.set(revokedKey(id), '1', 'PX', this.ttlMs);
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      // PostgreSQL already records the revocation; the list is filled again from it once Redis
+      // is back, and lookups fall back to PostgreSQL while it is down.
+      this.logger.warn({ err: error, sessionIds }, 'revocation not written to redis');
+    }
+  }
+
+  async status(sessionId: string): Promise<RevocationStatus> {
+    try {
+      return (await this.redis.exists(revokedKey(sessionId))) === 1 ? 'revoked' : 'live';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  onResync(listener: () => void): void {
+    this.redis.on('ready', listener);
+  }
+}

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient, Session } from '../generated/prisma/client.js';
+import { auditActions, auditRow, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
+import { gatehouseError, invalidRefreshTokenError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AccessTokens } from './access-tokens.js';
+import type { IssuedTokens } from './auth-service.js';
+import type { RevocationList } from './revocations.js';
+import { deriveChildToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
+
+export interface RotationPolicy {
+  /** Lifetime of one refresh token, in seconds. */
+  refreshTokenTtlSeconds: number;
+  /** How long the previous token still returns its already issued child, in seconds. */
+  reuseGraceSeconds: number;
+  /** A session unused for this long cannot refresh, in seconds; 0 disables the check. */
+  idleTimeoutSeconds: number;
+}
+
+export interface SessionServiceDeps {
+  prisma: PrismaClient;
+  accessTokens: AccessTokens;
+  revocations: RevocationList;
+  policy: RotationPolicy;
+  logger: Logger;
+}
+
+interface TokenRow {
+  id: string;
+  session_id: string;
+  used_at: Date | null;
+  expires_at: Date;
+}
+
+type RotationOutcome =
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'session_expired'; sessionId: string }
+  | { kind: 'reused'; sessionId: string; userId: string }
+  | { kind: 'issued'; session: Session; childId: string; expiresAt: Date };
+
+/** Refresh-token rotation, logout and the session list. */
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  /**
+   * Rotates a refresh token. The token row is locked for the whole transaction, so concurrent
+   * refreshes of one token queue up: the first rotates, the others within the grace interval get
+   * the same child, and a token older than that revokes the session as a replay.
+   */
+  async refresh(token: string, origin: RequestOrigin): Promise<IssuedTokens> {
+    if (!looksLikeRefreshToken(token)) throw invalidRefreshTokenError();
+    const outcome = await this.deps.prisma.$transaction((tx) => this.#rotate(tx, token, origin));
+    switch (outcome.kind) {
+      case 'invalid':
+        this.deps.logger.info({ reason: outcome.reason }, 'refresh rejected');
+        throw invalidRefreshTokenError();
+      case 'session_expired':
+        this.deps.logger.info({ sessionId: outcome.sessionId }, 'refresh rejected: session expired');
+        throw gatehouseError('SESSION_EXPIRED', 'The session has expired. Log in again.');
+      case 'reused':
+        await this.deps.revocations.add([outcome.sessionId]);
+        this.deps.logger.warn(
+          { sessionId: outcome.sessionId, userId: outcome.userId },
+          'refresh token reuse detected; session revoked',
+        );
+        throw gatehouseError(
+          'REFRESH_TOKEN_REUSED',
+          'This refresh token was already used. The session has been revoked; log in again.',
+        );
+      case 'issued': {
+        const { session, childId, expiresAt } = outcome;
+        const access = await this.deps.accessTokens.sign(session.userId, session.id);
+
+        return {
+          accessToken: access.token,
+          accessTokenExpiresAt: access.expiresAt,
+          refreshToken: deriveChildToken(token, childId),
+          refreshTokenExpiresAt: expiresAt,
+          userId: session.userId,
+          sessionId: session.id,
+        };
+      }
+    }
+  }
+
+  async #rotate(tx: Transaction, token: string, origin: RequestOrigin): Promise<RotationOutcome> {
+    const now = new Date();
+    const [row] = await tx.$queryRaw<TokenRow[]>`
+      SELECT id::text, session_id::text, used_at, expires_at
+      FROM refresh_tokens WHERE token_hash = ${hashRefreshToken(token)}
+      FOR UPDATE`;
+    if (!row) return { kind: 'invalid', reason: 'unknown_token' };
+    const session = await tx.session.findUnique({ where: { id: row.session_id }, include: { user: true } });
+    if (!session || session.revokedAt) return { kind: 'invalid', reason: 'session_revoked' };
+    if (session.user.disabled) return { kind: 'invalid', reason: 'account_disabled' };
+    if (row.used_at) return this.#handleUsedToken(tx, row, session, origin, now);
+    if (row.expires_at <= now) return { kind: 'invalid', reason: 'token_expired' };
+    if (this.#sessionExpired(session, now)) return { kind: 'session_expired', sessionId: session.id };
+
+    const childId = randomUUID();
+    // A child lives one refresh-token lifetime from now, but never past the end of its session.
+    const expiresAt = new Date(
+      Math.min(now.getTime() + this.deps.policy.refreshTokenTtlSeconds * 1000, session.expiresAt.getTime()),
+    );
+    await tx.refreshToken.update({ where: { id: row.id }, data: { usedAt: now } });
+    await tx.refreshToken.create({
+      data: {
+        id: childId,
+        tokenHash: hashRefreshToken(deriveChildToken(token, childId)),
+        sessionId: session.id,
+        familyId: session.id,
+        parentId: row.id,
+        expiresAt,
+      },
+    });
+    await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: now, ip: origin.ip ?? session.ip } });
+    await tx.auditLog.create({
+      data: auditRow(auditActions.tokenRefreshed, session.userId, session.userId, session.id, origin),
+    });
+
+    return { kind: 'issued', session, childId, expiresAt };
+  }
+
+  /**
+   * A used token is a concurrent tab only while it is the immediate parent of the live token
+   * and within the grace interval. Anything else is a replay: the session is revoked.
+   */
+  async #handleUsedToken(
+    tx: Transaction,
+    row: TokenRow,
+    session: Session,
+    origin: RequestOrigin,
+    now: Date,
+  ): Promise<RotationOutcome> {
+    const graceMs = this.deps.policy.reuseGraceSeconds * 1000;
+    const child = await tx.refreshToken.findUnique({ where: { parentId: row.id } });
+    const withinGrace = row.used_at !== null && now.getTime() - row.used_at.getTime() <= graceMs;
+    if (child && !child.usedAt && withinGrace && child.expiresAt > now) {
+      await tx.auditLog.create({
+        data: auditRow(auditActions.tokenRefreshed, session.userId, session.userId, session.id, origin, {
+          grace: true,
+        }),
+      });
+
+      return { kind: 'issued', session, childId: child.id, expiresAt: child.expiresAt };
+    }
+    await tx.session.update({
+      where: { id: session.id },
+      data: { revokedAt: now, revokedReason: 'refresh_token_reused' },
+    });
+    await tx.auditLog.create({
+      data: auditRow(auditActions.tokenReuseDetected, null, session.userId, session.id, origin, {
+        tokenId: row.id,
+      }),
+    });
+
+    return { kind: 'reused', sessionId: session.id, userId: session.userId };
+  }
+
+  #sessionExpired(session: Session, now: Date): boolean {
+    if (session.expiresAt <= now) return true;
+    const idleMs = this.deps.policy.idleTimeoutSeconds * 1000;
+
+    return idleMs > 0 && now.getTime() - session.lastUsedAt.getTime() > idleMs;
+  }
+
+  /** Revokes one session of `userId`. Returns false when it is not theirs, missing or already revoked. */
+  async revokeSession(
+    userId: string,
+    sessionId: string,
+    reason: string,
+    origin: RequestOrigin,
+    actorSessionId: string | null,
+  ): Promise<boolean> {
+    const revoked = await this.deps.prisma.$transaction(async (tx) => {
+      const { count } = await tx.session.updateMany({
+        where: { id: sessionId, userId, revokedAt: null },
+        data: { revokedAt: new Date(), revokedReason: reason },
+      });
+      if (count === 0) return false;
+      await recordAuditEvent(tx, {
+        action: auditActions.loggedOut,
+        actorId: userId,
+        targetId: userId,
+        sessionId,
+        origin,
+        metadata: { reason, byCurrentSession: sessionId === actorSessionId },
+      });
+
+      return true;
+    });
+    if (revoked) await this.deps.revocations.add([sessionId]);
+
+    return revoked;
+  }
+
+  /** Finds the live session a refresh token belongs to, for logout without an access token. */
+  async sessionOfRefreshToken(token: string): Promise<{ userId: string; sessionId: string } | null> {
+    if (!looksLikeRefreshToken(token)) return null;
+    const row = await this.deps.prisma.refreshToken.findUnique({
+      where: { tokenHash: hashRefreshToken(token) },
+      select: { usedAt: true, expiresAt: true, session: { select: { id: true, userId: true, revokedAt: true } } },
+    });
+    if (!row || row.usedAt || row.expiresAt <= new Date() || row.session.revokedAt) return null;
+
+    return { userId: row.session.userId, sessionId: row.session.id };
+  }
+
+  /** Lists the live sessions of a user, newest first. */
+  listSessions(userId: string): Promise<Session[]> {
+    return this.deps.prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /**
+   * Tells whether a session may still use its access tokens. The deny-list answers first; when
+   * it cannot be read, PostgreSQL, the source of truth, decides.
+   */
+  async isSessionLive(sessionId: string): Promise<boolean> {
+    const status = await this.deps.revocations.status(sessionId);
+    if (status !== 'unknown') return status === 'live';
+    const session = await this.deps.prisma.session.findUnique({
+      where: { id: sessionId },
+      select: { revokedAt: true, expiresAt: true },
+    });
+
+    return session !== null && session.revokedAt === null && session.expiresAt > new Date();
+  }
+
+  /**
+   * Copies recent revocations from PostgreSQL into the deny-list, for the writes that a Redis
+   * outage dropped. Only sessions revoked within one access-token lifetime can still matter.
+   */
+  async resyncRevocations(accessTokenTtlSeconds: number): Promise<void> {
+    const since = new Date(Date.now() - accessTokenTtlSeconds * 1000);
+    const sessions = await this.deps.prisma.session.findMany({
+      where: { revokedAt: { gte: since } },
+      select: { id: true },
+    });
+    await this.deps.revocations.add(sessions.map((session) => session.id));
+    this.deps.logger.info({ count: sessions.length }, 'revocation deny-list filled from database');
+  }
+}
+
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+

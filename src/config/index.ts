@@ -1,0 +1,188 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment is invalid. The message names the variable and the fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every environment variable Gatehouse reads. Values are strings as they arrive from the
+ * environment; the schema coerces and bounds them.
+ */
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** TCP port of the HTTP listener. @default 4000 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Listener address. @default 127.0.0.1 outside production, 0.0.0.0 in production */
+  HOST: z.string().min(1).optional(),
+  /** Folder for the embedded database and the generated signing key. @default ./.data */
+  DATA_DIR: z.string().min(1).default('./.data'),
+  /** PostgreSQL connection string. Without it, the embedded PGlite database in DATA_DIR is used. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Maximum connections in the PostgreSQL pool. @default 10 */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  /** Redis connection string. Without it, revocations live in this process only. */
+  REDIS_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `iss` claim of access tokens, checked on every verification. @default gatehouse */
+  JWT_ISSUER: z.string().min(1).default('gatehouse'),
+  /** `aud` claim of access tokens, checked on every verification. @default gatehouse */
+  JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
+  /** Private signing keys as a JWK set; the first key signs, the rest only verify. */
+  JWT_PRIVATE_JWKS: z.string().min(1).optional(),
+  /** Path of a file holding the JWK set, used when JWT_PRIVATE_JWKS is not set. */
+  JWT_PRIVATE_JWKS_FILE: z.string().min(1).optional(),
+  /** Clock skew accepted on `exp`, `nbf` and `iat`, in seconds. @default 10 */
+  JWT_CLOCK_SKEW_SECONDS: seconds(0, 300).default(10),
+  /** Access-token lifetime in seconds. @default 1800 (30 minutes) */
+  ACCESS_TOKEN_TTL_SECONDS: seconds(30, 86_400).default(1800),
+  /** Refresh-token lifetime in seconds. @default 2592000 (30 days) */
+  REFRESH_TOKEN_TTL_SECONDS: seconds(60, 31_536_000).default(2_592_000),
+  /** Absolute session lifetime in seconds; no refresh extends it. @default 2592000 (30 days) */
+  SESSION_LIFETIME_SECONDS: seconds(60, 31_536_000).default(2_592_000),
+  /** A session unused this long cannot refresh, in seconds; 0 disables. @default 604800 (7 days) */
+  SESSION_IDLE_TIMEOUT_SECONDS: seconds(0, 31_536_000).default(604_800),
+  /** How long a rotated refresh token still returns the child already issued for it. @default 10 */
+  REFRESH_REUSE_GRACE_SECONDS: seconds(0, 300).default(10),
+  /** bcrypt cost factor. Each step doubles the work. @default 12 */
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  /** Name of the refresh-token cookie. @default gatehouse_refresh */
+  REFRESH_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"')
+    .default('gatehouse_refresh'),
+  /** SameSite attribute of the refresh cookie. @default strict */
+  REFRESH_COOKIE_SAME_SITE: z.enum(['strict', 'lax', 'none']).default('strict'),
+  /** Whether the refresh cookie carries `Secure`. @default true in production, false otherwise */
+  COOKIE_SECURE: booleanFlag.optional(),
+  /** Serve GraphiQL on GET /graphql. @default true outside production */
+  GRAPHIQL: booleanFlag.optional(),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  redisUrl: string | undefined;
+  logLevel: string;
+  graphiql: boolean;
+  jwt: {
+    issuer: string;
+    audience: string;
+    privateJwks: string | undefined;
+    privateJwksFile: string | undefined;
+    clockSkewSeconds: number;
+    accessTokenTtlSeconds: number;
+  };
+  session: {
+    refreshTokenTtlSeconds: number;
+    sessionLifetimeSeconds: number;
+    idleTimeoutSeconds: number;
+    reuseGraceSeconds: number;
+  };
+  bcryptCost: number;
+  cookie: {
+    name: string;
+    sameSite: 'strict' | 'lax' | 'none';
+    secure: boolean;
+    /** Only requests to the GraphQL endpoint carry the refresh cookie. */
+    path: string;
+  };
+}
+
+export const graphqlPath = '/graphql';
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const variable = String(issue.path[0] ?? 'environment');
+
+  return `Invalid ${variable}: ${issue.message}. Set ${variable} to a valid value or unset it to use the default.`;
+}
+
+/**
+ * Reads and validates the environment once, at start. Throws a ConfigError naming the first
+ * invalid variable and the fix.
+ */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): Config {
+  // An empty variable counts as unset, so `FOO=` in an env file means the default.
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const [issue] = parsed.error.issues;
+    throw new ConfigError(issue ? describeIssue(issue) : 'Invalid environment.');
+  }
+  const vars = parsed.data;
+  const isProduction = vars.NODE_ENV === 'production';
+  const config: Config = {
+    env: vars.NODE_ENV,
+    isProduction,
+    port: vars.PORT,
+    host: vars.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    dataDir: path.resolve(vars.DATA_DIR),
+    databaseUrl: vars.DATABASE_URL,
+    databasePoolSize: vars.DATABASE_POOL_SIZE,
+    redisUrl: vars.REDIS_URL,
+    logLevel: vars.LOG_LEVEL,
+    graphiql: vars.GRAPHIQL ?? !isProduction,
+    jwt: {
+      issuer: vars.JWT_ISSUER,
+      audience: vars.JWT_AUDIENCE,
+      privateJwks: vars.JWT_PRIVATE_JWKS,
+      privateJwksFile: vars.JWT_PRIVATE_JWKS_FILE,
+      clockSkewSeconds: vars.JWT_CLOCK_SKEW_SECONDS,
+      accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
+    },
+    session: {
+      refreshTokenTtlSeconds: vars.REFRESH_TOKEN_TTL_SECONDS,
+      sessionLifetimeSeconds: vars.SESSION_LIFETIME_SECONDS,
+      idleTimeoutSeconds: vars.SESSION_IDLE_TIMEOUT_SECONDS,
+      reuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
+    },
+    bcryptCost: vars.BCRYPT_COST,
+    cookie: {
+      name: vars.REFRESH_COOKIE_NAME,
+      sameSite: vars.REFRESH_COOKIE_SAME_SITE,
+      secure: vars.COOKIE_SECURE ?? isProduction,
+      path: graphqlPath,
+    },
+  };
+  checkProductionSafety(config);
+
+  return config;
+}
+
+function checkProductionSafety(config: Config): void {
+  if (config.cookie.sameSite === 'none' && !config.cookie.secure) {
+    throw new ConfigError(
+      'Invalid REFRESH_COOKIE_SAME_SITE: browsers drop SameSite=None cookies without Secure. Set COOKIE_SECURE=true or choose strict or lax.',
+    );
+  }
+  if (!config.isProduction) return;
+  if (!config.cookie.secure) {
+    throw new ConfigError(
+      'Invalid COOKIE_SECURE: production requires Secure cookies. Unset COOKIE_SECURE or set it to true, and serve Gatehouse over HTTPS.',
+    );
+  }
+  if (!config.jwt.privateJwks && !config.jwt.privateJwksFile) {
+    throw new ConfigError(
+      'Missing JWT_PRIVATE_JWKS: production refuses a generated signing key. Run `npm run gatehouse -- keys generate` and set JWT_PRIVATE_JWKS or JWT_PRIVATE_JWKS_FILE.',
+    );
+  }
+  if (config.bcryptCost < 10) {
+    throw new ConfigError('Invalid BCRYPT_COST: production requires at least 10. Unset it to use 12.');
+  }
+}

@@ -1,0 +1,33 @@
+import type { YogaInitialContext } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
+import type { RequestOrigin } from './audit/audit-log.js';
+import type { Services } from './services.js';
+
+/** The caller behind a verified access token. */
+export interface Identity {
+  userId: string;
+  sessionId: string;
+}
+
+/** What the Node HTTP adapter passes to Yoga next to each request. */
+export interface ServerContext {
+  req?: IncomingMessage;
+}
+
+/** Cookie operations for the response of the current request. */
+export interface CookieJar {
+  /** The refresh token sent in the request's cookie, if any. */
+  refreshToken: string | undefined;
+  setRefreshToken(token: string, expiresAt: Date): void;
+  clearRefreshToken(): void;
+}
+
+export interface GatehouseContext extends YogaInitialContext, ServerContext {
+  services: Services;
+  origin: RequestOrigin;
+  /** The verified caller, or null when no valid access token was sent. */
+  identity: Identity | null;
+  /** True when an access token was sent but rejected, so `me` fails instead of returning null. */
+  rejectedToken: boolean;
+  cookies: CookieJar;
+}

@@ -1,0 +1,77 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+import { applyMigrations } from './schema-engine.js';
+
+export type { PrismaClient };
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  poolSize: number;
+  dataDir: string;
+}
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'postgresql' | 'pglite';
+  /** Applies pending migrations and returns their names. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens PostgreSQL through @prisma/adapter-pg when a URL is given, else the embedded PGlite
+ * database in DATA_DIR, which needs nothing installed.
+ */
+export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize, logger);
+
+  return openPglite(path.join(options.dataDir, 'pgdata'), logger);
+}
+
+async function openPostgres(url: string, poolSize: number, logger: Logger): Promise<Database> {
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  const adapter = () =>
+    new PrismaPg(
+      { connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 },
+      { onPoolError: (error) => logger.error({ err: error }, 'database pool error') },
+    );
+  const prisma = new PrismaClient({ adapter: adapter() });
+
+  return {
+    prisma,
+    kind: 'postgresql',
+    migrate: () => runMigrations(adapter(), logger),
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function openPglite(dir: string, logger: Logger): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
+  await mkdir(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+
+  return {
+    prisma,
+    kind: 'pglite',
+    migrate: () => runMigrations(new PrismaPGlite(pglite), logger),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function runMigrations(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  logger: Logger,
+): Promise<string[]> {
+  const applied = await applyMigrations(adapter);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
+
+  return applied;
+}

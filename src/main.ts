@@ -1,0 +1,62 @@
+import { createServer as createHttpServer } from 'node:http';
+import { ConfigError, loadConfig } from './config/index.js';
+import { createLogger } from './logger.js';
+import { createServer } from './server.js';
+import { openApp } from './services.js';
+
+/** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
+const shutdownGraceMs = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG from sysexits.h
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info({ env: config.env, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'starting');
+  const app = await openApp(config, logger);
+  const yoga = createServer(app);
+  const http = createHttpServer(yoga);
+  http.listen(config.port, config.host, () => {
+    const address = http.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ host: config.host, port, graphql: `http://${config.host}:${port}/graphql` }, 'listening');
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing in-flight requests');
+    const force = setTimeout(() => http.closeAllConnections(), shutdownGraceMs);
+    force.unref();
+    http.close(() => {
+      void app
+        .close()
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'closing connections failed');
+          process.exit(1);
+        });
+    });
+    http.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`gatehouse: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import type { Plugin } from 'graphql-yoga';
+import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
+import type { SessionService } from '../auth/session-service.js';
+import type { Identity } from '../context.js';
+import type { Logger } from '../logger.js';
+
+export interface AuthenticationOptions {
+  accessTokens: AccessTokens;
+  sessions: SessionService;
+  logger: Logger;
+}
+
+/** Reads a bearer token from the Authorization header; undefined when there is none. */
+function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization');
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+([^ ]+)$/i.exec(header.trim());
+
+  return match?.[1] ?? '';
+}
+
+/**
+ * Verifies the access token of each request and puts the caller on the context. A missing
+ * token makes an anonymous request; a rejected one also sets `rejectedToken`, so fields that
+ * need a caller fail with UNAUTHENTICATED while public fields such as `refreshToken` still work.
+ */
+export function useAuthentication(
+  options: AuthenticationOptions,
+): Plugin<{ identity: Identity | null; rejectedToken: boolean }> {
+  const { accessTokens, sessions, logger } = options;
+
+  return {
+    async onContextBuilding({ context, extendContext }) {
+      const token = bearerToken(context.request);
+      if (token === undefined) {
+        extendContext({ identity: null, rejectedToken: false });
+        return;
+      }
+      try {
+        const claims = await accessTokens.verify(token);
+        if (!(await sessions.isSessionLive(claims.sessionId))) {
+          logger.info({ sessionId: claims.sessionId, reason: 'session_revoked' }, 'access token rejected');
+          extendContext({ identity: null, rejectedToken: true });
+          return;
+        }
+        extendContext({ identity: { userId: claims.userId, sessionId: claims.sessionId }, rejectedToken: false });
+      } catch (error) {
+        if (!(error instanceof AccessTokenError)) throw error;
+        logger.info({ reason: error.reason }, 'access token rejected');
+        extendContext({ identity: null, rejectedToken: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { IssuedTokens } from '../../auth/auth-service.js';
+import type { GatehouseContext } from '../../context.js';
+import { invalidRefreshTokenError, unauthenticatedError } from '../../errors.js';
+import { builder } from '../builder.js';
+import { AuthPayloadRef } from './types.js';
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true, description: '10 characters to 72 bytes in UTF-8, no NUL.' }),
+    displayName: t.string({ required: true, description: 'Up to 100 characters.' }),
+    deviceName: t.string({ description: 'A name for this device, shown in the session list.' }),
+  }),
+});
+
+const LoginInput = builder.inputType('LoginInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    deviceName: t.string({ description: 'A name for this device, shown in the session list.' }),
+  }),
+});
+
+/** Sets the refresh cookie and returns the payload unchanged. */
+function withCookie(context: GatehouseContext, tokens: IssuedTokens): IssuedTokens {
+  context.cookies.setRefreshToken(tokens.refreshToken, tokens.refreshTokenExpiresAt);
+
+  return tokens;
+}
+
+builder.mutationField('register', (t) =>
+  t.field({
+    type: AuthPayloadRef,
+    description: 'Creates an account and signs it in on this device.',
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: async (_root, { input }, context) =>
+      withCookie(context, await context.services.auth.register(input, context.origin)),
+  }),
+);
+
+builder.mutationField('login', (t) =>
+  t.field({
+    type: AuthPayloadRef,
+    description: 'Starts a session. Wrong passwords and unknown emails get the same INVALID_CREDENTIALS error.',
+    args: { input: t.arg({ type: LoginInput, required: true }) },
+    resolve: async (_root, { input }, context) =>
+      withCookie(context, await context.services.auth.login(input, context.origin)),
+  }),
+);
+
+builder.mutationField('refreshToken', (t) =>
+  t.field({
+    type: AuthPayloadRef,
+    description:
+      'Exchanges a refresh token, from the argument or else the cookie, for new tokens. The old token stops working.',
+    args: { token: t.arg.string() },
+    resolve: async (_root, { token }, context) => {
+      const presented = token ?? context.cookies.refreshToken;
+      if (!presented) throw invalidRefreshTokenError();
+
+      return withCookie(context, await context.services.sessions.refresh(presented, context.origin));
+    },
+  }),
+);
+
+builder.mutationField('logout', (t) =>
+  t.boolean({
+    description:
+      "Revokes the caller's session: its access and refresh tokens stop working at once, and the cookie is cleared. Without an access token, the refresh cookie names the session.",
+    resolve: async (_root, _args, context) => {
+      context.cookies.clearRefreshToken();
+      const target = context.identity ?? (await sessionOfCookie(context));
+      if (!target) throw unauthenticatedError();
+      await context.services.sessions.revokeSession(
+        target.userId,
+        target.sessionId,
+        'logout',
+        context.origin,
+        target.sessionId,
+      );
+
+      return true;
+    },
+  }),
+);
+
+async function sessionOfCookie(context: GatehouseContext) {
+  if (context.rejectedToken || !context.cookies.refreshToken) return null;
+
+  return context.services.sessions.sessionOfRefreshToken(context.cookies.refreshToken);
+}

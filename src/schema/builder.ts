@@ -1,0 +1,54 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
+import type { GatehouseContext } from '../context.js';
+import { forbiddenError, gatehouseError, unauthenticatedError } from '../errors.js';
+
+export interface AuthScopes {
+  /** A caller with a valid access token of a live session. */
+  authenticated: boolean;
+}
+
+/** True when the failure, or every branch of it, is a missing sign-in. */
+function needsSignIn(failure: AuthFailure): boolean {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return failure.scope === 'authenticated';
+  if (
+    failure.kind === AuthScopeFailureType.AnyAuthScopes ||
+    failure.kind === AuthScopeFailureType.AllAuthScopes
+  ) {
+    return failure.failures.some(needsSignIn);
+  }
+
+  return false;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GatehouseContext;
+  AuthScopes: AuthScopes;
+  DefaultFieldNullability: false;
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+}>({
+  plugins: [ScopeAuthPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({ authenticated: context.identity !== null }),
+    // Unauthenticated callers learn that they must sign in; others get one fixed message.
+    unauthorizedError: (_parent, context, _info, result) =>
+      needsSignIn(result.failure) || context.identity === null ? unauthenticatedError() : forbiddenError(),
+  },
+});
+
+builder.scalarType('DateTime', {
+  description: 'A point in time as an ISO 8601 string in UTC, such as 2026-01-31T12:00:00.000Z.',
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) {
+      throw gatehouseError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string.');
+    }
+
+    return date;
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

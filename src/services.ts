@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import { AccessTokens } from './auth/access-tokens.js';
+import { AuthService } from './auth/auth-service.js';
+import { loadKeyRing, type KeyRing } from './auth/keys.js';
+import { PasswordHasher } from './auth/passwords.js';
+import {
+  MemoryRevocationList,
+  RedisRevocationList,
+  type RevocationList,
+} from './auth/revocations.js';
+import { SessionService } from './auth/session-service.js';
+import type { Config } from './config/index.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type { Logger } from './logger.js';
+import { openRedis } from './state/redis.js';
+
+/** The services resolvers call. Resolvers never reach the database on their own. */
+export interface Services {
+  prisma: PrismaClient;
+  auth: AuthService;
+  sessions: SessionService;
+  accessTokens: AccessTokens;
+  keys: KeyRing;
+}
+
+/** Everything one running Gatehouse holds open, with one way to close it. */
+export interface App {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: Redis | undefined;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (applying migrations), Redis when configured, and the signing keys, then
+ * builds the services on them.
+ */
+export async function openApp(config: Config, logger: Logger): Promise<App> {
+  const db = await openDatabase(
+    { databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, dataDir: config.dataDir },
+    logger,
+  );
+  try {
+    await db.migrate();
+    const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
+    logger.info({ kid: keys.signing.kid, alg: keys.signing.alg, source: keys.source }, 'signing key loaded');
+    const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+    if (redis) {
+      await redis.connect().catch(() => undefined);
+    } else {
+      logger.warn(
+        'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
+      );
+    }
+    const services = buildServices(config, logger, db.prisma, keys, redis);
+
+    return {
+      config,
+      logger,
+      db,
+      redis,
+      services,
+      async close() {
+        redis?.disconnect();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+function buildServices(
+  config: Config,
+  logger: Logger,
+  prisma: PrismaClient,
+  keys: KeyRing,
+  redis: Redis | undefined,
+): Services {
+  // A deny-list entry must outlive every access token issued before the revocation.
+  const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
+  const revocations: RevocationList = redis
+    ? new RedisRevocationList(redis, revocationTtlMs, logger)
+    : new MemoryRevocationList(revocationTtlMs);
+  const accessTokens = new AccessTokens(keys, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.jwt.accessTokenTtlSeconds,
+    clockSkewSeconds: config.jwt.clockSkewSeconds,
+  });
+  const hasher = new PasswordHasher(config.bcryptCost);
+  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger });
+  const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
+  revocations.onResync(() => {
+    sessions.resyncRevocations(config.jwt.accessTokenTtlSeconds).catch((error: unknown) => {
+      logger.error({ err: error }, 'filling the revocation deny-list failed');
+    });
+  });
+
+  return { prisma, auth, sessions, accessTokens, keys };
+}
