@@ -18,7 +18,14 @@ export interface AccessTokenClaims {
 }
 
 /** Why a presented access token was not accepted. Logged, never sent to the client. */
-export type TokenRejection = 'expired' | 'not_yet_valid' | 'bad_signature' | 'unknown_key' | 'malformed';
+export type TokenRejection =
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'malformed';
 
 export class AccessTokenError extends Error {
   override name = 'AccessTokenError';
@@ -94,8 +101,10 @@ export class AccessTokens {
 function toTokenError(error: unknown): AccessTokenError {
   if (error instanceof AccessTokenError) return error;
   if (error instanceof errors.JWTExpired) return new AccessTokenError('expired');
-  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') {
-    return new AccessTokenError('not_yet_valid');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return new AccessTokenError('not_yet_valid');
+    if (error.claim === 'iss') return new AccessTokenError('wrong_issuer');
+    if (error.claim === 'aud') return new AccessTokenError('wrong_audience');
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return new AccessTokenError('bad_signature');

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+const productionKeys = JSON.stringify({ keys: [{ kid: 'k', alg: 'EdDSA', kty: 'OKP', crv: 'Ed25519', x: 'x', d: 'd' }] });
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has defaults that run with nothing set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.graphiql).toBe(true);
+    expect(config.jwt.accessTokenTtlSeconds).toBe(1800);
+    expect(config.session.refreshTokenTtlSeconds).toBe(30 * 86_400);
+    expect(config.bcryptCost).toBe(12);
+    expect(config.cookie).toEqual({ name: 'gatehouse_refresh', sameSite: 'strict', secure: false, path: '/graphql' });
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT/],
+    ['PORT', '70000', /PORT/],
+    ['DATABASE_URL', 'not a url', /DATABASE_URL/],
+    ['BCRYPT_COST', '40', /BCRYPT_COST/],
+    ['ACCESS_TOKEN_TTL_SECONDS', '5', /ACCESS_TOKEN_TTL_SECONDS/],
+    ['COOKIE_SECURE', 'maybe', /COOKIE_SECURE/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['REFRESH_COOKIE_NAME', 'a;b', /REFRESH_COOKIE_NAME/],
+  ])('rejects %s=%s naming the variable', (name, value, pattern) => {
+    const message = errorOf({ [name]: value });
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' }).port).toBe(4000);
+  });
+
+  it('refuses production without a configured signing key', () => {
+    expect(errorOf({ NODE_ENV: 'production' })).toMatch(/JWT_PRIVATE_JWKS/);
+  });
+
+  it('refuses production without Secure cookies', () => {
+    expect(errorOf({ NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys, COOKIE_SECURE: 'false' })).toMatch(/COOKIE_SECURE/);
+  });
+
+  it('refuses a weak bcrypt cost in production', () => {
+    expect(errorOf({ NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys, BCRYPT_COST: '8' })).toMatch(/BCRYPT_COST/);
+  });
+
+  it('refuses SameSite=None without Secure', () => {
+    expect(errorOf({ REFRESH_COOKIE_SAME_SITE: 'none' })).toMatch(/REFRESH_COOKIE_SAME_SITE/);
+  });
+
+  it('uses production defaults', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.cookie.secure).toBe(true);
+    expect(config.graphiql).toBe(false);
+  });
+});
