@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from './support/processes.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const children: ChildProcess[] = [];
+const folders: string[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitFor = async (text: string, timeoutMs = 40_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!stdout.includes(text)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "${text}" in output:\n${stdout}${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  return { child, exited, waitFor, output: () => ({ stdout, stderr }) };
+}
+
+describe('gatehouse process', () => {
+  it('stops with one line naming an invalid variable', async () => {
+    const main = startMain({ PORT: 'eighty' });
+    expect(await main.exited).toBe(78);
+    const { stderr } = main.output();
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/PORT/);
+  });
+
+  it('starts on the embedded defaults and finishes in-flight requests on SIGTERM', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+    folders.push(dataDir);
+    const port = await freePort();
+    const main = startMain({ DATA_DIR: dataDir, PORT: String(port), BCRYPT_COST: '12' });
+    await main.waitFor('"msg":"listening"');
+    const warnings = main.output().stdout.split('\n').filter((line) => line.includes('single-instance mode'));
+    expect(warnings).toHaveLength(1);
+
+    // bcrypt at cost 12 keeps this request in flight while the signal arrives.
+    const inFlight = fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation { register(input: { email: "main@example.com", password: "a long password", displayName: "M" }) { accessToken } }',
+      }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    main.child.kill('SIGTERM');
+    const response = await inFlight;
+    const body = (await response.json()) as { data?: { register?: { accessToken?: string } } };
+    expect(response.status).toBe(200);
+    expect(body.data?.register?.accessToken).toBeTypeOf('string');
+    expect(await main.exited).toBe(0);
+    expect(main.output().stdout).toContain('"msg":"stopped"');
+  });
+});
