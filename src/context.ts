@@ -9,7 +9,7 @@ export interface Identity {
   sessionId: string;
 }
 
-/** What the Node HTTP adapter passes to Yoga next to each request. */
+/** Server context that the Node HTTP adapter passes to Yoga with each request. */
 export interface ServerContext {
   req?: IncomingMessage;
 }

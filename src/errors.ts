@@ -58,7 +58,7 @@ export const unauthenticatedError = () =>
 export const forbiddenError = () =>
   gatehouseError('FORBIDDEN', 'You are not allowed to do this.');
 
-/** One message for wrong passwords and unknown emails, so the answer reveals neither. */
+/** Returns one error for wrong passwords and unknown emails, so the response reveals neither. */
 export const invalidCredentialsError = () =>
   gatehouseError('INVALID_CREDENTIALS', 'Invalid email or password.');
 

@@ -24,7 +24,7 @@ const redactedPaths = [
   'res.headers["set-cookie"]',
 ];
 
-/** Creates the process logger: JSON lines on stdout unless told otherwise, secrets redacted. */
+/** Creates the process logger: JSON lines on stdout or the given destination, secrets redacted. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,

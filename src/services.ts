@@ -24,7 +24,7 @@ export interface Services {
   keys: KeyRing;
 }
 
-/** Everything one running Gatehouse holds open, with one way to close it. */
+/** The connections and services of one running Gatehouse, with one way to close them. */
 export interface App {
   config: Config;
   logger: Logger;

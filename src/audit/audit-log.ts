@@ -15,7 +15,7 @@ export const auditActions = {
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];
 
-/** Where a request came from, copied into each event it causes. */
+/** Client address and user agent of a request, copied into each event it causes. */
 export interface RequestOrigin {
   ip: string | null;
   userAgent: string | null;

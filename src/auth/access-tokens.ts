@@ -17,7 +17,7 @@ export interface AccessTokenClaims {
   expiresAt: number;
 }
 
-/** Why a presented access token was not accepted. Logged, never sent to the client. */
+/** Reason for rejecting an access token. Logged, never sent to the client. */
 export type TokenRejection =
   | 'expired'
   | 'not_yet_valid'

@@ -21,7 +21,7 @@ export interface SessionPolicy {
   sessionLifetimeSeconds: number;
 }
 
-/** What login, register and refresh return: the tokens plus the ids they belong to. */
+/** Tokens returned by login, register and refresh, with the ids they belong to. */
 export interface IssuedTokens {
   accessToken: string;
   accessTokenExpiresAt: Date;
@@ -62,7 +62,7 @@ export class AuthService {
     requireValidNewPassword(input.password);
     const displayName = requireValidName(input.displayName, 'displayName', true) as string;
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
-    // The hash comes first in every case, so a taken email answers no faster than a new one.
+    // The hash comes first in every case, so a taken email gets its error no faster than a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
     const userId = randomUUID();
     const session = this.#newSession(userId, deviceName, origin);
@@ -101,7 +101,7 @@ export class AuthService {
       await this.#recordFailedLogin(user, email, origin);
       throw invalidCredentialsError();
     }
-    // Only someone who knows the password learns that the account is disabled.
+    // Only a caller with the right password learns that the account is disabled.
     if (user.disabled) {
       await this.#recordFailedLogin(user, email, origin, 'account_disabled');
       throw gatehouseError('ACCOUNT_DISABLED', 'This account is disabled. Contact an administrator.');

@@ -1,4 +1,4 @@
-/** Longest address RFC 5321 allows in a forward path. */
+/** Maximum address length that RFC 5321 allows in a forward path. */
 const maxEmailLength = 254;
 
 // Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.

@@ -23,7 +23,7 @@ export function requireValidEmail(email: string): string {
 
 /**
  * Checks a password presented at login. Only shapes that no stored password can have are
- * rejected, so the answer says nothing about any account.
+ * rejected, so the error reveals nothing about any account.
  */
 export function requirePlausiblePassword(password: string, field = 'password'): void {
   if (password.length === 0) throw badUserInputError(field, 'Password is required.');

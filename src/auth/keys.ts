@@ -26,7 +26,7 @@ export interface KeyRing {
   signing: { kid: string; alg: SigningAlgorithm; privateKey: CryptoKey };
   /** Every key that verifies, by `kid`, the signing key included. */
   verification: Map<string, VerificationKey>;
-  /** Where the keys came from, for the start-up log. */
+  /** Source of the keys, for the start-up log. */
   source: 'environment' | 'file' | 'generated';
 }
 
@@ -129,7 +129,7 @@ export async function loadKeyRing(source: KeySource): Promise<KeyRing> {
   return buildKeyRing(parseJwks(await readFile(file, 'utf8'), file), 'generated');
 }
 
-/** The public JWK set, as published at /.well-known/jwks.json. */
+/** Returns the public JWK set, as published at /.well-known/jwks.json. */
 export function publicJwks(ring: KeyRing): { keys: JWK[] } {
   return { keys: [...ring.verification.values()].map((key) => key.publicJwk) };
 }

@@ -20,7 +20,7 @@ export function passwordProblem(password: string): string | undefined {
 
 /**
  * Hashes and checks passwords with bcrypt on the libuv thread pool. A hash of a random password
- * at the same cost stands in for unknown users, so a login for an email that does not exist costs
+ * at the same cost replaces the stored hash for unknown users, so a login for an email that does not exist costs
  * the same time as one with a wrong password.
  */
 export class PasswordHasher {

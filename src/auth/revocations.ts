@@ -57,8 +57,8 @@ export class RedisRevocationList implements RevocationList {
     try {
       await pipeline.exec();
     } catch (error) {
-      // PostgreSQL already records the revocation; the list is filled again from it once Redis
-      // is back, and lookups fall back to PostgreSQL while it is down.
+      // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
+      // down, and the list is filled again from PostgreSQL once Redis is back.
       this.logger.warn({ err: error, sessionIds }, 'revocation not written to redis');
     }
   }

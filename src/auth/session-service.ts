@@ -44,8 +44,8 @@ export class SessionService {
 
   /**
    * Rotates a refresh token. The token row is locked for the whole transaction, so concurrent
-   * refreshes of one token queue up: the first rotates, the others within the grace interval get
-   * the same child, and a token older than that revokes the session as a replay.
+   * refreshes of one token run one after another. The first rotates. Later ones within the grace
+   * interval get the same child, and any later one revokes the session as a replay.
    */
   async refresh(token: string, origin: RequestOrigin): Promise<IssuedTokens> {
     if (!looksLikeRefreshToken(token)) throw invalidRefreshTokenError();
@@ -215,8 +215,8 @@ export class SessionService {
   }
 
   /**
-   * Tells whether a session may still use its access tokens. The deny-list answers first; when
-   * it cannot be read, PostgreSQL, the source of truth, decides.
+   * Checks whether a session may still use its access tokens. The deny-list is read first, and
+   * PostgreSQL, the source of truth, decides when the deny-list cannot be read.
    */
   async isSessionLive(sessionId: string): Promise<boolean> {
     const status = await this.deps.revocations.status(sessionId);

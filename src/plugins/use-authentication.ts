@@ -20,9 +20,9 @@ function bearerToken(request: Request): string | undefined {
 }
 
 /**
- * Verifies the access token of each request and puts the caller on the context. A missing
- * token makes an anonymous request; a rejected one also sets `rejectedToken`, so fields that
- * need a caller fail with UNAUTHENTICATED while public fields such as `refreshToken` still work.
+ * Verifies the access token of each request and puts the caller on the context. A request
+ * without a token is anonymous. A rejected token also sets `rejectedToken`, so fields that need
+ * a caller fail with UNAUTHENTICATED while public fields such as `refreshToken` still work.
  */
 export function useAuthentication(
   options: AuthenticationOptions,

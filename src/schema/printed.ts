@@ -1,7 +1,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from './index.js';
 
-/** The schema as committed in schema.graphql: sorted, so the file changes only with the API. */
+/** Prints the schema as committed in schema.graphql, sorted so the file changes only with the API. */
 export function printedSchema(): string {
   return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
 }
