@@ -71,3 +71,6 @@ export const invalidRefreshTokenError = () =>
 /** A bad value in one input field; `field` names it for forms. */
 export const badUserInputError = (field: string, message: string) =>
   gatehouseError('BAD_USER_INPUT', message, { field });
+
+/** One answer for a missing record and another user's record, so ids of others stay hidden. */
+export const notFoundError = (what: string) => gatehouseError('NOT_FOUND', `${what} not found.`);

@@ -7,6 +7,8 @@ import type { AccessTokens } from './access-tokens.js';
 import type { IssuedTokens } from './auth-service.js';
 import type { RevocationList } from './revocations.js';
 import { deriveChildToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
+import { revokeUserSessions } from './session-revocation.js';
+import type { Identity } from '../context.js';
 
 export interface RotationPolicy {
   /** Lifetime of one refresh token, in seconds. */
@@ -134,7 +136,8 @@ export class SessionService {
   ): Promise<RotationOutcome> {
     const graceMs = this.deps.policy.reuseGraceSeconds * 1000;
     const child = await tx.refreshToken.findUnique({ where: { parentId: row.id } });
-    const withinGrace = row.used_at !== null && now.getTime() - row.used_at.getTime() <= graceMs;
+    // A grace interval of 0 turns the concurrent-tab allowance off: every replay revokes.
+    const withinGrace = graceMs > 0 && row.used_at !== null && now.getTime() - row.used_at.getTime() <= graceMs;
     if (child && !child.usedAt && withinGrace && child.expiresAt > now) {
       await tx.auditLog.create({
         data: auditRow(auditActions.tokenRefreshed, session.userId, session.userId, session.id, origin, {
@@ -179,7 +182,7 @@ export class SessionService {
       });
       if (count === 0) return false;
       await recordAuditEvent(tx, {
-        action: auditActions.loggedOut,
+        action: sessionId === actorSessionId ? auditActions.loggedOut : auditActions.sessionRevoked,
         actorId: userId,
         targetId: userId,
         sessionId,
@@ -192,6 +195,33 @@ export class SessionService {
     if (revoked) await this.deps.revocations.add([sessionId]);
 
     return revoked;
+  }
+
+  /**
+   * Revokes every live session of the caller, or every other one with `keepCurrent`, and returns
+   * how many were revoked. Their access tokens are denied on the next request.
+   */
+  async logoutAll(identity: Identity, keepCurrent: boolean, origin: RequestOrigin): Promise<number> {
+    const revoked = await this.deps.prisma.$transaction(async (tx) => {
+      const ids = await revokeUserSessions(tx, identity.userId, {
+        reason: keepCurrent ? 'logout_others' : 'logout_all',
+        exceptSessionId: keepCurrent ? identity.sessionId : null,
+      });
+      await recordAuditEvent(tx, {
+        action: auditActions.loggedOutEverywhere,
+        actorId: identity.userId,
+        targetId: identity.userId,
+        sessionId: identity.sessionId,
+        origin,
+        metadata: { keepCurrent, revokedSessionIds: ids },
+      });
+
+      return ids;
+    });
+    await this.deps.revocations.add(revoked);
+    this.deps.logger.info({ userId: identity.userId, count: revoked.length, keepCurrent }, 'sessions revoked');
+
+    return revoked.length;
   }
 
   /** Finds the live session a refresh token belongs to, for logout without an access token. */
