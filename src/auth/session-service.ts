@@ -96,8 +96,10 @@ export class SessionService {
     if (!session || session.revokedAt) return { kind: 'invalid', reason: 'session_revoked' };
     if (session.user.disabled) return { kind: 'invalid', reason: 'account_disabled' };
     if (row.used_at) return this.#handleUsedToken(tx, row, session, origin, now);
-    if (row.expires_at <= now) return { kind: 'invalid', reason: 'token_expired' };
+    // The session check comes first: its last token expires with it, and the client should learn
+    // that the session ended rather than that the token is bad.
     if (this.#sessionExpired(session, now)) return { kind: 'session_expired', sessionId: session.id };
+    if (row.expires_at <= now) return { kind: 'invalid', reason: 'token_expired' };
 
     const childId = randomUUID();
     // A child lives one refresh-token lifetime from now, but never past the end of its session.
