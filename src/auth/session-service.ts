@@ -71,7 +71,7 @@ export class SessionService {
         );
       case 'issued': {
         const { session, childId, expiresAt } = outcome;
-        const access = await this.deps.accessTokens.sign(session.userId, session.id);
+        const access = await this.deps.accessTokens.sign(session.userId, session.id, Date.now(), session.expiresAt);
 
         return {
           accessToken: access.token,

@@ -108,6 +108,17 @@ describe.each(backends)('refresh rotation on %s', (backend) => {
     expect(response.status).toBe(401);
   });
 
+  it('access tokens never outlive their session', async () => {
+    const user = await registerUser(gatehouse);
+    const [session] = await gatehouse.app.services.prisma.$queryRaw<{ expires_at: Date }[]>`
+      UPDATE sessions SET expires_at = now() + interval '2 minutes' WHERE id = ${user.session.id}::uuid
+      RETURNING expires_at`;
+    const tokens = (await refresh(user.refreshToken)).body.data!.refreshToken;
+    const payload = JSON.parse(Buffer.from(tokens.accessToken.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    expect(gatehouse.config.jwt.accessTokenTtlSeconds).toBeGreaterThan(120);
+    expect(payload.exp).toBeLessThanOrEqual(Math.floor(session!.expires_at.getTime() / 1000));
+  });
+
   it('a session idle past the timeout gets SESSION_EXPIRED', async () => {
     const user = await registerUser(gatehouse);
     const idleSeconds = gatehouse.config.session.idleTimeoutSeconds + 60;
