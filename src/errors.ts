@@ -72,5 +72,5 @@ export const invalidRefreshTokenError = () =>
 export const badUserInputError = (field: string, message: string) =>
   gatehouseError('BAD_USER_INPUT', message, { field });
 
-/** One answer for a missing record and another user's record, so ids of others stay hidden. */
+/** Builds the error for a missing record, also used for another user's record, so their ids stay hidden. */
 export const notFoundError = (what: string) => gatehouseError('NOT_FOUND', `${what} not found.`);

@@ -32,7 +32,7 @@ export function parseForwardedAddress(value: string): string | null {
   return normalizeIp(address);
 }
 
-/** The `for=` addresses of a Forwarded header (RFC 7239), in header order. */
+/** Returns the `for=` addresses of a Forwarded header (RFC 7239), in header order. */
 export function forwardedFor(header: string): (string | null)[] {
   const addresses: (string | null)[] = [];
   for (const element of header.split(',')) {

@@ -1,6 +1,6 @@
 import { UAParser } from 'ua-parser-js';
 
-/** What a User-Agent header says about the device, for the session list. */
+/** Browser, OS and device type parsed from a User-Agent header, for the session list. */
 export interface DeviceInfo {
   browser: string | null;
   os: string | null;

@@ -20,12 +20,12 @@ export interface RotationResult {
 
 /**
  * Returns a new JWK set whose first key is a new signing key. The previous keys stay to verify
- * the tokens they signed; the old signing key is stamped as retired now, and a key retired more
+ * the tokens they signed, and the old signing key is stamped as retired now. A key retired more
  * than `retainSeconds` ago is dropped, because no token it signed can still be valid.
  */
 export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.now()): Promise<{ keys: JWK[]; result: RotationResult }> {
   const nowSeconds = Math.floor(now / 1000);
-  const kept: JWK[] = [];
+  const retainedKeys: JWK[] = [];
   const droppedKids: string[] = [];
   for (const key of keys) {
     const stamp = (key as Record<string, unknown>)[retiredAtMember];
@@ -34,15 +34,15 @@ export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.
       droppedKids.push(String(key.kid));
       continue;
     }
-    kept.push(retiredAt === undefined ? ({ ...key, [retiredAtMember]: nowSeconds } as JWK) : key);
+    retainedKeys.push(retiredAt === undefined ? ({ ...key, [retiredAtMember]: nowSeconds } as JWK) : key);
   }
   const signing = await generateSigningJwk();
 
   return {
-    keys: [signing, ...kept],
+    keys: [signing, ...retainedKeys],
     result: {
       signingKid: String(signing.kid),
-      verifyingKids: kept.map((key) => String(key.kid)),
+      verifyingKids: retainedKeys.map((key) => String(key.kid)),
       droppedKids,
     },
   };

@@ -19,7 +19,7 @@ const touchedKey = (sessionId: string) => `gatehouse:touched:${sessionId}`;
 /**
  * Records that a session was used: `lastUsedAt` and the client IP, written at most once per
  * interval per session, so authenticated requests do not each cost a database write. The
- * idle timeout reads `lastUsedAt`, so a session in use never idles out.
+ * idle timeout reads `lastUsedAt`, so use pushes it back, at a resolution of one interval.
  */
 export class SessionActivity {
   readonly #touchedAt = new Map<string, number>();
@@ -44,11 +44,6 @@ export class SessionActivity {
       // The next interval writes again; a lost write only makes `lastUsedAt` older.
       this.options.logger.error({ err: error, sessionId }, 'recording session use failed');
     }
-  }
-
-  /** Marks a session as written now, for callers that just updated it themselves. */
-  markTouched(sessionId: string, now = Date.now()): void {
-    this.#remember(sessionId, now);
   }
 
   /** Returns false when another instance wrote this session within the interval. */

@@ -33,7 +33,7 @@ describe('revocation across instances', () => {
     await database?.drop();
   });
 
-  it('a session revoked on one instance is rejected by another', async () => {
+  it('revocation reaches the second instance', async () => {
     const user = await registerUser(first);
     expect((await second.op(IdentityDocument, {}, { token: user.accessToken })).body.data?.identity.userId).toBe(
       user.user.id,
@@ -56,7 +56,7 @@ describe('revocation across instances', () => {
     expect(second.logs.filter((line) => line.msg === 'database query').length).toBeGreaterThan(queriesAfter);
   });
 
-  it('with Redis stopped, PostgreSQL still rejects revoked sessions', async () => {
+  it('Redis down falls back to PostgreSQL', async () => {
     const user = await registerUser(first);
     const other = await registerUser(first);
     await second.op(IdentityDocument, {}, { token: user.accessToken });
