@@ -71,3 +71,6 @@ export const invalidRefreshTokenError = () =>
 /** A bad value in one input field; `field` names it for forms. */
 export const badUserInputError = (field: string, message: string) =>
   gatehouseError('BAD_USER_INPUT', message, { field });
+
+/** Builds the error for a missing record, also used for another user's record, so their ids stay hidden. */
+export const notFoundError = (what: string) => gatehouseError('NOT_FOUND', `${what} not found.`);

@@ -9,7 +9,7 @@ import type { Logger } from './logger.js';
 import { useAuthentication } from './plugins/use-authentication.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useRefreshCookie } from './plugins/use-refresh-cookie.js';
-import { requestOrigin } from './request-origin.js';
+import { createOriginResolver } from './request-origin.js';
 import { buildSchema } from './schema/index.js';
 import type { App } from './services.js';
 
@@ -70,6 +70,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
 export function createServer(app: App): GatehouseServer {
   const { config, logger, services } = app;
   const jwks = JSON.stringify(publicJwks(services.keys));
+  const requestOrigin = createOriginResolver(config.trustedProxies);
 
   return createYoga<ServerContext, BaseContext>({
     schema: buildSchema(),
@@ -83,7 +84,12 @@ export function createServer(app: App): GatehouseServer {
     plugins: [
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
       useRefreshCookie(config.cookie),
-      useAuthentication({ accessTokens: services.accessTokens, sessions: services.sessions, logger }),
+      useAuthentication({
+        accessTokens: services.accessTokens,
+        sessions: services.sessions,
+        logger,
+        activity: services.activity,
+      }),
       useErrorCodes(),
       {
         onRequest({ url, endResponse, fetchAPI }) {

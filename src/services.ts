@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 import { AccessTokens } from './auth/access-tokens.js';
+import { AccountService } from './auth/account-service.js';
+import { startCleanupJob, type CleanupJob } from './auth/cleanup.js';
+import { SessionActivity } from './auth/session-activity.js';
 import { AuthService } from './auth/auth-service.js';
 import { loadKeyRing, type KeyRing } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
@@ -22,6 +25,9 @@ export interface Services {
   sessions: SessionService;
   accessTokens: AccessTokens;
   keys: KeyRing;
+  account: AccountService;
+  /** Throttled writes of each session's `lastUsedAt`. */
+  activity: SessionActivity;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -56,6 +62,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       );
     }
     const services = buildServices(config, logger, db.prisma, keys, redis);
+    const cleanup = startCleanup(config, logger, db.prisma);
 
     return {
       config,
@@ -64,6 +71,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       redis,
       services,
       async close() {
+        await cleanup?.stop();
         redis?.disconnect();
         await db.close();
       },
@@ -101,5 +109,16 @@ function buildServices(
     });
   });
 
-  return { prisma, auth, sessions, accessTokens, keys };
+  const account = new AccountService({ prisma, hasher, revocations, logger });
+  const activity = new SessionActivity({ prisma, redis, logger });
+
+  return { prisma, auth, sessions, accessTokens, keys, account, activity };
+}
+
+/** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */
+function startCleanup(config: Config, logger: Logger, prisma: PrismaClient): CleanupJob | undefined {
+  const { intervalSeconds, retentionSeconds } = config.cleanup;
+  if (intervalSeconds === 0) return undefined;
+
+  return startCleanupJob(prisma, { intervalSeconds, retentionSeconds }, logger);
 }

@@ -11,6 +11,13 @@ export const auditActions = {
   tokenRefreshed: 'token.refreshed',
   tokenReuseDetected: 'token.reuse_detected',
   loggedOut: 'user.logged_out',
+  loggedOutEverywhere: 'user.logged_out_everywhere',
+  sessionRevoked: 'session.revoked',
+  passwordChanged: 'user.password_changed',
+  passwordChangeFailed: 'user.password_change_failed',
+  passwordSetByAdmin: 'user.password_set_by_admin',
+  userDisabled: 'user.disabled',
+  userEnabled: 'user.enabled',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

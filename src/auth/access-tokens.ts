@@ -43,9 +43,19 @@ export class AccessTokens {
     private readonly options: AccessTokenOptions,
   ) {}
 
-  async sign(userId: string, sessionId: string, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
+  /**
+   * Signs an access token for a session. `sessionExpiresAt` caps its expiry, so no access token
+   * outlives the absolute lifetime of its session.
+   */
+  async sign(
+    userId: string,
+    sessionId: string,
+    now = Date.now(),
+    sessionExpiresAt?: Date,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const issuedAt = Math.floor(now / 1000);
-    const expiresAt = issuedAt + this.options.ttlSeconds;
+    const sessionEnd = sessionExpiresAt ? Math.floor(sessionExpiresAt.getTime() / 1000) : Number.POSITIVE_INFINITY;
+    const expiresAt = Math.min(issuedAt + this.options.ttlSeconds, sessionEnd);
     const { kid, alg, privateKey } = this.keys.signing;
     const token = await new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })

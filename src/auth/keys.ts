@@ -41,7 +41,9 @@ export function jwkProblem(jwk: JWK): string | undefined {
 }
 
 function publicPart(jwk: JWK): JWK {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...rest } = jwk;
+  // `gatehouse_retired_at` is key-rotation bookkeeping, not part of the published key.
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, gatehouse_retired_at: _retired, ...rest } =
+    jwk as JWK & { gatehouse_retired_at?: number };
 
   return { ...rest, use: 'sig' };
 }

@@ -7,6 +7,8 @@ import type { AccessTokens } from './access-tokens.js';
 import type { IssuedTokens } from './auth-service.js';
 import type { RevocationList } from './revocations.js';
 import { deriveChildToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
+import { revokeUserSessions } from './session-revocation.js';
+import type { Identity } from '../context.js';
 
 export interface RotationPolicy {
   /** Lifetime of one refresh token, in seconds. */
@@ -69,7 +71,7 @@ export class SessionService {
         );
       case 'issued': {
         const { session, childId, expiresAt } = outcome;
-        const access = await this.deps.accessTokens.sign(session.userId, session.id);
+        const access = await this.deps.accessTokens.sign(session.userId, session.id, Date.now(), session.expiresAt);
 
         return {
           accessToken: access.token,
@@ -94,8 +96,10 @@ export class SessionService {
     if (!session || session.revokedAt) return { kind: 'invalid', reason: 'session_revoked' };
     if (session.user.disabled) return { kind: 'invalid', reason: 'account_disabled' };
     if (row.used_at) return this.#handleUsedToken(tx, row, session, origin, now);
-    if (row.expires_at <= now) return { kind: 'invalid', reason: 'token_expired' };
+    // The session check comes first: its last token expires with it, and the client should learn
+    // that the session ended rather than that the token is bad.
     if (this.#sessionExpired(session, now)) return { kind: 'session_expired', sessionId: session.id };
+    if (row.expires_at <= now) return { kind: 'invalid', reason: 'token_expired' };
 
     const childId = randomUUID();
     // A child lives one refresh-token lifetime from now, but never past the end of its session.
@@ -134,7 +138,8 @@ export class SessionService {
   ): Promise<RotationOutcome> {
     const graceMs = this.deps.policy.reuseGraceSeconds * 1000;
     const child = await tx.refreshToken.findUnique({ where: { parentId: row.id } });
-    const withinGrace = row.used_at !== null && now.getTime() - row.used_at.getTime() <= graceMs;
+    // A grace interval of 0 turns the concurrent-tab allowance off: every replay revokes.
+    const withinGrace = graceMs > 0 && row.used_at !== null && now.getTime() - row.used_at.getTime() <= graceMs;
     if (child && !child.usedAt && withinGrace && child.expiresAt > now) {
       await tx.auditLog.create({
         data: auditRow(auditActions.tokenRefreshed, session.userId, session.userId, session.id, origin, {
@@ -179,7 +184,7 @@ export class SessionService {
       });
       if (count === 0) return false;
       await recordAuditEvent(tx, {
-        action: auditActions.loggedOut,
+        action: sessionId === actorSessionId ? auditActions.loggedOut : auditActions.sessionRevoked,
         actorId: userId,
         targetId: userId,
         sessionId,
@@ -192,6 +197,33 @@ export class SessionService {
     if (revoked) await this.deps.revocations.add([sessionId]);
 
     return revoked;
+  }
+
+  /**
+   * Revokes every live session of the caller, or every other one with `keepCurrent`, and returns
+   * how many were revoked. Their access tokens are denied on the next request.
+   */
+  async logoutAll(identity: Identity, keepCurrent: boolean, origin: RequestOrigin): Promise<number> {
+    const revoked = await this.deps.prisma.$transaction(async (tx) => {
+      const ids = await revokeUserSessions(tx, identity.userId, {
+        reason: keepCurrent ? 'logout_others' : 'logout_all',
+        exceptSessionId: keepCurrent ? identity.sessionId : null,
+      });
+      await recordAuditEvent(tx, {
+        action: auditActions.loggedOutEverywhere,
+        actorId: identity.userId,
+        targetId: identity.userId,
+        sessionId: identity.sessionId,
+        origin,
+        metadata: { keepCurrent, revokedSessionIds: ids },
+      });
+
+      return ids;
+    });
+    await this.deps.revocations.add(revoked);
+    this.deps.logger.info({ userId: identity.userId, count: revoked.length, keepCurrent }, 'sessions revoked');
+
+    return revoked.length;
   }
 
   /** Finds the live session a refresh token belongs to, for logout without an access token. */

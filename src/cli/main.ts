@@ -1,10 +1,15 @@
 import { generateSigningJwk } from '../auth/keys.js';
+import { rotateKeysCommand } from './keys-rotate.js';
 import { diffMigrationsToSchema } from '../db/schema-engine.js';
 
 const usage = `Usage: npm run gatehouse -- <command>
 
 Commands:
   keys generate     Print a new private JWK set (Ed25519) for JWT_PRIVATE_JWKS.
+  keys rotate [--file PATH]
+                    Put a new signing key first in a JWK set file; older keys keep
+                    verifying until every token they signed has expired. Default file:
+                    JWT_PRIVATE_JWKS_FILE, else DATA_DIR/jwks.json. Restart to apply.
   migrations diff   Print the SQL that takes the migrations to prisma/schema.prisma.
                     Save it as prisma/migrations/<timestamp>_<name>/migration.sql.
 `;
@@ -17,6 +22,7 @@ const commands: Record<string, Command> = {
 
     return 0;
   },
+  'keys rotate': rotateKeysCommand,
   'migrations diff': async () => {
     const sql = await diffMigrationsToSchema();
     if (sql === '') {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -64,6 +65,16 @@ const environmentSchema = z.object({
   COOKIE_SECURE: booleanFlag.optional(),
   /** Serve GraphiQL on GET /graphql. @default true outside production */
   GRAPHIQL: booleanFlag.optional(),
+  /**
+   * Proxies whose X-Forwarded-For and Forwarded headers are believed: comma-separated IPs or
+   * CIDRs. Listing an address lets it choose the client IP that audit logs and rate limits see.
+   * @default none, so the socket address is the client
+   */
+  TRUSTED_PROXIES: z.string().default(''),
+  /** Seconds between runs of the expired session clean-up; 0 disables it. @default 3600 */
+  SESSION_CLEANUP_INTERVAL_SECONDS: seconds(0, 604_800).default(3600),
+  /** How long expired sessions and refresh tokens are kept before deletion, in seconds. @default 604800 (7 days) */
+  SESSION_CLEANUP_RETENTION_SECONDS: seconds(0, 31_536_000).default(604_800),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -94,6 +105,12 @@ export interface Config {
     reuseGraceSeconds: number;
   };
   bcryptCost: number;
+  /** Entries of TRUSTED_PROXIES: IP addresses and CIDR ranges. */
+  trustedProxies: string[];
+  cleanup: {
+    intervalSeconds: number;
+    retentionSeconds: number;
+  };
   cookie: {
     name: string;
     sameSite: 'strict' | 'lax' | 'none';
@@ -153,6 +170,11 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       reuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
     },
     bcryptCost: vars.BCRYPT_COST,
+    trustedProxies: parseTrustedProxies(vars.TRUSTED_PROXIES),
+    cleanup: {
+      intervalSeconds: vars.SESSION_CLEANUP_INTERVAL_SECONDS,
+      retentionSeconds: vars.SESSION_CLEANUP_RETENTION_SECONDS,
+    },
     cookie: {
       name: vars.REFRESH_COOKIE_NAME,
       sameSite: vars.REFRESH_COOKIE_SAME_SITE,
@@ -163,6 +185,27 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   checkProductionSafety(config);
 
   return config;
+}
+
+/** Splits TRUSTED_PROXIES and checks each entry is an IP address or a CIDR range. */
+function parseTrustedProxies(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const version = isIP(address);
+    const maxPrefix = version === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (version === 0 || !validPrefix) {
+      throw new ConfigError(
+        `Invalid TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range. Use entries such as 10.0.0.5 or 10.0.0.0/8, separated by commas.`,
+      );
+    }
+  }
+
+  return entries;
 }
 
 function checkProductionSafety(config: Config): void {

@@ -38,7 +38,7 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
       { connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 },
       { onPoolError: (error) => logger.error({ err: error }, 'database pool error') },
     );
-  const prisma = new PrismaClient({ adapter: adapter() });
+  const prisma = withQueryLog(new PrismaClient({ adapter: adapter(), log: queryLogOption(logger) }), logger);
 
   return {
     prisma,
@@ -53,7 +53,10 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   await mkdir(dir, { recursive: true });
   const pglite = await PGlite.create(dir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = withQueryLog(
+    new PrismaClient({ adapter: new PrismaPGlite(pglite), log: queryLogOption(logger) }),
+    logger,
+  );
 
   return {
     prisma,
@@ -64,6 +67,25 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
       await pglite.close();
     },
   };
+}
+
+/** Query events are emitted only at LOG_LEVEL=trace, so other levels pay nothing for them. */
+function queryLogOption(logger: Logger): [{ emit: 'event'; level: 'query' }] | undefined {
+  return logger.isLevelEnabled('trace') ? [{ emit: 'event', level: 'query' }] : undefined;
+}
+
+/**
+ * Logs each SQL statement at trace level, without its parameters, which can hold password
+ * hashes and token hashes. Useful to see which requests reach the database.
+ */
+function withQueryLog(prisma: PrismaClient, logger: Logger): PrismaClient {
+  if (logger.isLevelEnabled('trace')) {
+    (prisma as PrismaClient<'query'>).$on('query', (event) => {
+      logger.trace({ sql: event.query, durationMs: event.duration }, 'database query');
+    });
+  }
+
+  return prisma;
 }
 
 async function runMigrations(

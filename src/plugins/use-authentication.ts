@@ -1,6 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
+import type { SessionActivity } from '../auth/session-activity.js';
 import type { SessionService } from '../auth/session-service.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
 import type { Identity } from '../context.js';
 import type { Logger } from '../logger.js';
 
@@ -8,6 +10,8 @@ export interface AuthenticationOptions {
   accessTokens: AccessTokens;
   sessions: SessionService;
   logger: Logger;
+  /** Records each session's use, throttled; without it `lastUsedAt` changes only on refresh. */
+  activity?: SessionActivity;
 }
 
 /** Reads a bearer token from the Authorization header; undefined when there is none. */
@@ -27,7 +31,7 @@ function bearerToken(request: Request): string | undefined {
 export function useAuthentication(
   options: AuthenticationOptions,
 ): Plugin<{ identity: Identity | null; rejectedToken: boolean }> {
-  const { accessTokens, sessions, logger } = options;
+  const { accessTokens, sessions, logger, activity } = options;
 
   return {
     async onContextBuilding({ context, extendContext }) {
@@ -43,6 +47,8 @@ export function useAuthentication(
           extendContext({ identity: null, rejectedToken: true });
           return;
         }
+        const origin = (context as { origin?: RequestOrigin }).origin;
+        await activity?.touch(claims.sessionId, origin?.ip ?? null);
         extendContext({ identity: { userId: claims.userId, sessionId: claims.sessionId }, rejectedToken: false });
       } catch (error) {
         if (!(error instanceof AccessTokenError)) throw error;

@@ -3,6 +3,10 @@ import { builder } from './builder.js';
 import './auth/types.js';
 import './auth/queries.js';
 import './auth/mutations.js';
+import './sessions/types.js';
+import './sessions/queries.js';
+import './sessions/mutations.js';
+import './admin/mutations.js';
 
 let schema: GraphQLSchema | undefined;
 

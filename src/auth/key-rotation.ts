@@ -1,0 +1,76 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { JWK } from 'jose';
+import { ConfigError } from '../config/index.js';
+import { generateSigningJwk, jwkProblem } from './keys.js';
+
+/**
+ * JWK member recording when a key stopped signing, as seconds since the epoch. It is private
+ * to Gatehouse: the published JWK set never carries it.
+ */
+export const retiredAtMember = 'gatehouse_retired_at';
+
+export interface RotationResult {
+  /** `kid` of the new signing key. */
+  signingKid: string;
+  /** `kid`s of the keys that now only verify. */
+  verifyingKids: string[];
+  /** `kid`s dropped because every token they signed has expired. */
+  droppedKids: string[];
+}
+
+/**
+ * Returns a new JWK set whose first key is a new signing key. The previous keys stay to verify
+ * the tokens they signed, and the old signing key is stamped as retired now. A key retired more
+ * than `retainSeconds` ago is dropped, because no token it signed can still be valid.
+ */
+export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.now()): Promise<{ keys: JWK[]; result: RotationResult }> {
+  const nowSeconds = Math.floor(now / 1000);
+  const retainedKeys: JWK[] = [];
+  const droppedKids: string[] = [];
+  for (const key of keys) {
+    const stamp = (key as Record<string, unknown>)[retiredAtMember];
+    const retiredAt = typeof stamp === 'number' ? stamp : undefined;
+    if (retiredAt !== undefined && nowSeconds - retiredAt > retainSeconds) {
+      droppedKids.push(String(key.kid));
+      continue;
+    }
+    retainedKeys.push(retiredAt === undefined ? ({ ...key, [retiredAtMember]: nowSeconds } as JWK) : key);
+  }
+  const signing = await generateSigningJwk();
+
+  return {
+    keys: [signing, ...retainedKeys],
+    result: {
+      signingKid: String(signing.kid),
+      verifyingKids: retainedKeys.map((key) => String(key.kid)),
+      droppedKids,
+    },
+  };
+}
+
+/**
+ * Rotates the JWK set stored in `file` in place. The new file is written beside the old one and
+ * renamed over it, so a reader sees either the old set or the new one, never a partial file.
+ */
+export async function rotateKeyFile(file: string, retainSeconds: number, now = Date.now()): Promise<RotationResult> {
+  const text = await readFile(file, 'utf8').catch((error: Error) => {
+    throw new ConfigError(`Cannot read the key file ${file}: ${error.message}.`);
+  });
+  let keys: JWK[];
+  try {
+    keys = (JSON.parse(text) as { keys: JWK[] }).keys;
+  } catch {
+    throw new ConfigError(`Invalid key file ${file}: not JSON.`);
+  }
+  if (!Array.isArray(keys)) throw new ConfigError(`Invalid key file ${file}: expected {"keys":[...]}.`);
+  for (const key of keys) {
+    const problem = jwkProblem(key);
+    if (problem) throw new ConfigError(`Invalid key file ${file}: ${problem}.`);
+  }
+  const rotated = await rotateJwks(keys, retainSeconds, now);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify({ keys: rotated.keys }, null, 2), { mode: 0o600 });
+  await rename(temporary, file);
+
+  return rotated.result;
+}

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+
+export interface SessionActivityOptions {
+  prisma: PrismaClient;
+  /** Shares the throttle between instances; without it each instance throttles on its own. */
+  redis: Redis | undefined;
+  logger: Logger;
+  /** Minimum time between two writes of `lastUsedAt` for one session, in ms. @default 60000 */
+  intervalMs?: number;
+}
+
+/** Entries kept in memory before expired ones are swept, to bound memory under many sessions. */
+const sweepThreshold = 10_000;
+
+const touchedKey = (sessionId: string) => `gatehouse:touched:${sessionId}`;
+
+/**
+ * Records that a session was used: `lastUsedAt` and the client IP, written at most once per
+ * interval per session, so authenticated requests do not each cost a database write. The
+ * idle timeout reads `lastUsedAt`, so use pushes it back, at a resolution of one interval.
+ */
+export class SessionActivity {
+  readonly #touchedAt = new Map<string, number>();
+  readonly #intervalMs: number;
+
+  constructor(private readonly options: SessionActivityOptions) {
+    this.#intervalMs = options.intervalMs ?? 60_000;
+  }
+
+  /** Writes the use of a session unless it was written within the interval. */
+  async touch(sessionId: string, ip: string | null, now = Date.now()): Promise<void> {
+    const last = this.#touchedAt.get(sessionId);
+    if (last !== undefined && now - last < this.#intervalMs) return;
+    this.#remember(sessionId, now);
+    if (!(await this.#claimInRedis(sessionId))) return;
+    try {
+      await this.options.prisma.session.updateMany({
+        where: { id: sessionId, revokedAt: null },
+        data: ip ? { lastUsedAt: new Date(now), ip } : { lastUsedAt: new Date(now) },
+      });
+    } catch (error) {
+      // The next interval writes again; a lost write only makes `lastUsedAt` older.
+      this.options.logger.error({ err: error, sessionId }, 'recording session use failed');
+    }
+  }
+
+  /** Returns false when another instance wrote this session within the interval. */
+  async #claimInRedis(sessionId: string): Promise<boolean> {
+    const { redis } = this.options;
+    if (!redis) return true;
+    try {
+      const claimed = await redis.set(touchedKey(sessionId), '1', 'PX', this.#intervalMs, 'NX');
+
+      return claimed === 'OK';
+    } catch (error) {
+      // Redis down: this instance's own throttle still bounds the writes. The outage itself is
+      // logged once by the Redis client; this line is for debugging only.
+      this.options.logger.debug({ err: error, sessionId }, 'session use throttle not shared');
+
+      return true;
+    }
+  }
+
+  #remember(sessionId: string, now: number): void {
+    if (this.#touchedAt.size >= sweepThreshold) {
+      for (const [id, at] of this.#touchedAt) if (now - at >= this.#intervalMs) this.#touchedAt.delete(id);
+    }
+    this.#touchedAt.set(sessionId, now);
+  }
+}

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AccessTokens, AccessTokenError } from '../../src/auth/access-tokens.js';
+import { retiredAtMember, rotateJwks, rotateKeyFile } from '../../src/auth/key-rotation.js';
+import { generateSigningJwk, loadKeyRing, publicJwks } from '../../src/auth/keys.js';
+
+const options = { issuer: 'gatehouse', audience: 'gatehouse', ttlSeconds: 600, clockSkewSeconds: 0 };
+const userId = '11111111-1111-4111-8111-111111111111';
+const sessionId = '22222222-2222-4222-8222-222222222222';
+const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-keys-'));
+
+async function tokensFrom(file: string) {
+  const ring = await loadKeyRing({ privateJwks: undefined, privateJwksFile: file, dataDir: dir });
+
+  return { ring, tokens: new AccessTokens(ring, options) };
+}
+
+const kidOf = (token: string) =>
+  (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+
+describe('signing key rotation', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('old tokens verify after rotation and new ones use the new kid', async () => {
+    const file = path.join(dir, 'rotate.json');
+    const original = await generateSigningJwk();
+    writeFileSync(file, JSON.stringify({ keys: [original] }));
+    const before = await tokensFrom(file);
+    const oldToken = (await before.tokens.sign(userId, sessionId)).token;
+
+    const result = await rotateKeyFile(file, 600);
+    expect(result.verifyingKids).toEqual([original.kid]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const after = await tokensFrom(file);
+    expect((await after.tokens.verify(oldToken)).sessionId).toBe(sessionId);
+    const newToken = (await after.tokens.sign(userId, sessionId)).token;
+    expect(kidOf(newToken)).toBe(result.signingKid);
+    expect(kidOf(newToken)).not.toBe(original.kid);
+    // The published set carries both public keys and no private or bookkeeping member.
+    const published = publicJwks(after.ring).keys;
+    expect(published.map((key) => key.kid)).toEqual([result.signingKid, original.kid]);
+    expect(published.some((key) => 'd' in key || retiredAtMember in key)).toBe(false);
+  });
+
+  it('drops keys retired longer than the retention', async () => {
+    const now = Date.now();
+    const current = await generateSigningJwk();
+    const recent = { ...(await generateSigningJwk()), [retiredAtMember]: Math.floor(now / 1000) - 100 } as JWK;
+    const old = { ...(await generateSigningJwk()), [retiredAtMember]: Math.floor(now / 1000) - 1000 } as JWK;
+    const { keys, result } = await rotateJwks([current, recent, old], 600, now);
+    expect(result.droppedKids).toEqual([old.kid]);
+    expect(keys.map((key) => key.kid)).toEqual([result.signingKid, current.kid, recent.kid]);
+    expect((keys[1] as Record<string, unknown>)[retiredAtMember]).toBe(Math.floor(now / 1000));
+    expect((keys[2] as Record<string, unknown>)[retiredAtMember]).toBe(Math.floor(now / 1000) - 100);
+  });
+
+  it('rejects a kid that is not published', async () => {
+    const file = path.join(dir, 'unknown.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }));
+    const { tokens } = await tokensFrom(file);
+    const stranger = await generateSigningJwk();
+    const forged = await new SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg: 'EdDSA', kid: stranger.kid!, typ: 'JWT' })
+      .setSubject(userId)
+      .setJti('33333333-3333-4333-8333-333333333333')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setIssuer('gatehouse')
+      .setAudience('gatehouse')
+      .sign(await importJWK(stranger, 'EdDSA'));
+    const rejection = await tokens.verify(forged).catch((error: unknown) => error);
+    expect(rejection).toBeInstanceOf(AccessTokenError);
+    expect((rejection as AccessTokenError).reason).toBe('unknown_key');
+  });
+
+  it('keys rotate command rewrites the file', async () => {
+    const file = path.join(dir, 'cli.json');
+    const original = await generateSigningJwk();
+    writeFileSync(file, JSON.stringify({ keys: [original] }));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate', '--file', file],
+      { env: { ...process.env, NODE_ENV: 'test', DATA_DIR: dir }, timeout: 60_000 },
+    );
+    const printed = JSON.parse(stdout) as { signingKid: string; verifyingKids: string[] };
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] };
+    expect(stored.keys.map((key) => key.kid)).toEqual([printed.signingKid, original.kid]);
+    expect(printed.verifyingKids).toEqual([original.kid]);
+  });
+});
