@@ -112,7 +112,8 @@ export async function startRedis(port?: number): Promise<RunningServer & { port:
     port: chosenPort,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      // After a kill, exitCode stays null and signalCode is set, so both mark a stopped process.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGKILL');
         await exited;
