@@ -9,6 +9,8 @@ import type { Logger } from './logger.js';
 import { useAuthentication } from './plugins/use-authentication.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useRefreshCookie } from './plugins/use-refresh-cookie.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useRateLimits } from './plugins/use-rate-limits.js';
 import { requestOrigin } from './request-origin.js';
 import { buildSchema } from './schema/index.js';
 import type { App } from './services.js';
@@ -78,13 +80,16 @@ export function createServer(app: App): GatehouseServer {
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
-    batching: false,
+    // Each operation of a batch runs through useRateLimits on its own, so each one counts.
+    batching: config.queryLimits.maxBatch > 0 ? { limit: config.queryLimits.maxBatch } : false,
     context: ({ request, req }) => ({ services, origin: requestOrigin(request, { req }) }),
     plugins: [
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
       useRefreshCookie(config.cookie),
       useAuthentication({ accessTokens: services.accessTokens, sessions: services.sessions, logger }),
       useErrorCodes(),
+      ...useQueryLimits(config.queryLimits),
+      useRateLimits({ rateLimits: services.rateLimits, logger }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

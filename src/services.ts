@@ -13,6 +13,7 @@ import type { Config } from './config/index.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
+import { RateLimitService } from './rate-limit/service.js';
 import { openRedis } from './state/redis.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
@@ -22,6 +23,7 @@ export interface Services {
   sessions: SessionService;
   accessTokens: AccessTokens;
   keys: KeyRing;
+  rateLimits: RateLimitService;
 }
 
 /** Everything one running Gatehouse holds open, with one way to close it. */
@@ -64,6 +66,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       redis,
       services,
       async close() {
+        services.rateLimits.close();
         redis?.disconnect();
         await db.close();
       },
@@ -93,7 +96,14 @@ function buildServices(
     clockSkewSeconds: config.jwt.clockSkewSeconds,
   });
   const hasher = new PasswordHasher(config.bcryptCost);
-  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger });
+  const rateLimits = new RateLimitService({
+    prisma,
+    redis,
+    logger,
+    loginGuard: config.loginGuard,
+    exemptIps: config.rateLimitExemptIps,
+  });
+  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger, loginGuard: rateLimits.loginGuard });
   const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
   revocations.onResync(() => {
     sessions.resyncRevocations(config.jwt.accessTokenTtlSeconds).catch((error: unknown) => {
@@ -101,5 +111,5 @@ function buildServices(
     });
   });
 
-  return { prisma, auth, sessions, accessTokens, keys };
+  return { prisma, auth, sessions, accessTokens, keys, rateLimits };
 }

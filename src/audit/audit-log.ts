@@ -11,6 +11,8 @@ export const auditActions = {
   tokenRefreshed: 'token.refreshed',
   tokenReuseDetected: 'token.reuse_detected',
   loggedOut: 'user.logged_out',
+  rateLimitExceeded: 'rate_limit.exceeded',
+  rateLimitConfigChanged: 'rate_limit.config_changed',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

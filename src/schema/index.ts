@@ -3,6 +3,9 @@ import { builder } from './builder.js';
 import './auth/types.js';
 import './auth/queries.js';
 import './auth/mutations.js';
+import './rate-limits/types.js';
+import './rate-limits/queries.js';
+import './rate-limits/mutations.js';
 
 let schema: GraphQLSchema | undefined;
 
