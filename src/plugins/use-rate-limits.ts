@@ -32,7 +32,10 @@ function setHeaders(headers: Headers, record: RequestRecord): void {
     headers.set('RateLimit-Remaining', String(tightest.remaining));
     headers.set('RateLimit-Reset', String(resetSeconds));
   }
-  if (record.retryAfterSeconds > 0) headers.set('Retry-After', String(record.retryAfterSeconds));
+  // A single rejected operation already set it through the error's `extensions.http.headers`.
+  if (record.retryAfterSeconds > 0 && !headers.has('Retry-After')) {
+    headers.set('Retry-After', String(record.retryAfterSeconds));
+  }
 }
 
 /**
