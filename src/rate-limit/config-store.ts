@@ -31,6 +31,9 @@ export class RateLimitConfigStore {
   #rules: LimitRule[] | undefined;
   #loadedAt = 0;
   #loading: Promise<LimitRule[]> | undefined;
+  #invalidated = false;
+  /** Counts invalidations, so a read that started before one cannot mark the copy fresh. */
+  #generation = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -41,20 +44,34 @@ export class RateLimitConfigStore {
   /** Returns the current rules, reloading them when the copy is older than the TTL. */
   async rules(): Promise<LimitRule[]> {
     const stale = Date.now() - this.#loadedAt >= this.ttlMs;
-    if (stale) this.#loading ??= this.#load();
-    if (this.#rules) return this.#rules;
+    if (stale && !this.#loading) this.#startLoad();
+    if (this.#rules && !this.#invalidated) return this.#rules;
 
-    return this.#loading ?? fallbackRules;
+    return this.#loading ?? this.#rules ?? fallbackRules;
   }
 
-  /** Drops the cached copy, so this instance reads a change it just wrote at once. */
+  /** Makes the next request wait for a fresh copy, so a change written here applies at once. */
   invalidate(): void {
     this.#loadedAt = 0;
+    this.#invalidated = true;
+    this.#generation += 1;
+    // A read already under way may predate the change; the next call starts a new one.
+    this.#loading = undefined;
   }
 
-  async #load(): Promise<LimitRule[]> {
+  #startLoad(): void {
+    const loading = this.#load(this.#generation);
+    this.#loading = loading;
+    void loading.finally(() => {
+      if (this.#loading === loading) this.#loading = undefined;
+    });
+  }
+
+  async #load(generation: number): Promise<LimitRule[]> {
     try {
       const rows = await this.prisma.rateLimitConfig.findMany();
+      // A read that started before an invalidation must not replace a newer copy.
+      if (generation !== this.#generation) return this.#rules ?? fallbackRules;
       this.#rules = rows.map(({ plan, operation, window, points, cost, failMode }) => ({
         plan,
         operation,
@@ -64,12 +81,11 @@ export class RateLimitConfigStore {
         failMode,
       }));
       this.#loadedAt = Date.now();
+      this.#invalidated = false;
     } catch (error) {
       this.logger.error({ err: error }, 'loading rate limit configs failed; keeping the previous ones');
       // Retry on the next request after a short pause instead of on every request.
       this.#loadedAt = Date.now() - this.ttlMs + 1_000;
-    } finally {
-      this.#loading = undefined;
     }
 
     return this.#rules ?? fallbackRules;
