@@ -55,7 +55,7 @@ export class RateLimitConfigStore {
     this.#loadedAt = 0;
     this.#invalidated = true;
     this.#generation += 1;
-    // A read already under way may predate the change; the next call starts a new one.
+    // A read already under way may predate the change, so the next call starts a new one.
     this.#loading = undefined;
   }
 
@@ -83,7 +83,7 @@ export class RateLimitConfigStore {
       this.#loadedAt = Date.now();
       this.#invalidated = false;
     } catch (error) {
-      this.logger.error({ err: error }, 'loading rate limit configs failed; keeping the previous ones');
+      this.logger.error({ err: error }, 'loading rate limit configs failed, keeping the previous ones');
       // Retry on the next request after a short pause instead of on every request.
       this.#loadedAt = Date.now() - this.ttlMs + 1_000;
     }

@@ -4,7 +4,7 @@ import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
 import { windowDurationsMs, windowNames, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
 
-/** Who is calling, for the bucket key. */
+/** The caller identity that bucket keys are built from. */
 export interface RateLimitCaller {
   plan: Plan;
   userId: string | null;
@@ -21,7 +21,7 @@ export interface ExceededBucket {
 export interface RateLimitDecision {
   allowed: boolean;
   status: RateLimitStatus;
-  /** Seconds until every exceeded bucket has reset; 0 when allowed. */
+  /** Seconds until every exceeded bucket has reset, or 0 when allowed. */
   retryAfterSeconds: number;
   exceeded: ExceededBucket[];
 }
@@ -117,7 +117,7 @@ function maxCostPerWindow(windows: readonly WindowStatus[]): number {
   return Math.max(0, ...totals.values());
 }
 
-/** The window with the fewest remaining points, for the RateLimit-* headers. */
+/** Returns the window with the fewest remaining points, for the RateLimit-* headers. */
 export function tightestWindow(windows: readonly WindowStatus[]): WindowStatus | undefined {
   let tightest: WindowStatus | undefined;
   for (const status of windows) {

@@ -19,13 +19,13 @@ export interface LoginGuardOptions {
   maxFailuresPerIp: number;
   /** Window and block time of the per-network login limit, in seconds. @default 3600 */
   ipWindowSeconds: number;
-  /** Registrations per client network per hour; also the cap per email. @default 10 */
+  /** Registrations per client network per hour, and attempts per email per hour. @default 10 */
   maxRegistrationsPerIp: number;
-  /** Client addresses without the per-network limits; the per-email limits still apply. */
+  /** Client addresses without the per-network limits. The per-email limits still apply. */
   exemptIps: readonly string[];
 }
 
-/** A login attempt that holds one reserved point per email and per network. */
+/** A login attempt with one reserved point per email and per network. */
 export interface LoginAttempt {
   /** Resets the email's failure count and returns the network's point: only failures count. */
   succeeded(): Promise<void>;
@@ -62,7 +62,7 @@ function emailKey(normalizedEmail: string): string {
  * normalized email and for the client network first, so parallel guesses cannot all slip
  * through before the first failure is counted. Credential stuffing from many addresses still
  * locks the account after `maxFailuresPerEmail` failures. The lockout also blocks the owner
- * until it expires; that is the price of stopping distributed guessing.
+ * until it expires, which is the price of stopping distributed guessing.
  */
 export class LoginGuard {
   readonly #limiters: Limiters;

@@ -6,15 +6,15 @@ const maxEntries = 10_000;
 
 /**
  * Caches each user's plan for 5 s, so the quota check costs no database query on most
- * requests and a plan change takes effect within 5 s. Holds at most 10,000 users; the oldest
- * entry goes first.
+ * requests and a plan change takes effect within 5 s. It keeps at most 10,000 users and
+ * drops the oldest entry first.
  */
 export class PlanCache {
   readonly #entries = new Map<string, { plan: Plan; expiresAt: number }>();
 
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Returns the plan of a user; an unknown user, such as one just deleted, counts as free. */
+  /** Returns the plan of a user. An unknown user, such as one just deleted, counts as free. */
   async planOf(userId: string): Promise<Plan> {
     const now = Date.now();
     const cached = this.#entries.get(userId);

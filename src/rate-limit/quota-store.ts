@@ -16,15 +16,15 @@ export interface BucketState {
 }
 
 export interface ConsumeResult {
-  /** False when an enforced bucket lacks the points; then nothing was consumed anywhere. */
+  /** False when an enforced bucket lacks the points. Then nothing was consumed anywhere. */
   allowed: boolean;
   /** One state per requested bucket, in request order. */
   buckets: BucketState[];
-  /** True when a Redis store answered from its in-memory insurance. */
+  /** True when a Redis store counted in its in-memory insurance instead of Redis. */
   degraded: boolean;
 }
 
-/** Where quota counters live: Redis shared by all instances, or this process's memory. */
+/** Storage of quota counters: Redis shared by all instances, or this process's memory. */
 export interface QuotaStore {
   /**
    * Checks every bucket and consumes the costs from all of them, or from none when one lacks
@@ -54,7 +54,7 @@ export class MemoryQuotaStore implements QuotaStore {
   readonly #sweeper: NodeJS.Timeout;
 
   /**
-   * @param enforceOpenLimits false when this store stands in for Redis: then limits with fail
+   * @param enforceOpenLimits false when this store replaces an unreachable Redis: then limits with fail
    *   mode `open` are counted but never reject. @default true
    */
   constructor(private readonly enforceOpenLimits = true) {

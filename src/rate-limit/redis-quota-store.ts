@@ -4,8 +4,8 @@ import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaSto
 
 /**
  * Checks all buckets first and consumes from all or none, so concurrent requests can never
- * overdraw a bucket. KEYS are the buckets; ARGV holds cost, limit and window length in ms per
- * bucket. Returns {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it writes gets a
+ * overdraw a bucket. KEYS are the buckets, and ARGV contains cost, limit and window length in ms
+ * per bucket. Returns {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it writes gets a
  * PEXPIRE, so no counter outlives its window.
  */
 const consumeScript = `
@@ -43,7 +43,7 @@ type ConsumeCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]
 
 /**
  * Counts quotas in Redis with one script call per request, which is one round trip. While Redis
- * is unreachable it answers from an in-memory insurance store within the client's command
+ * is unreachable it counts in an in-memory insurance store within the client's command
  * timeout: limits with fail mode `closed` are enforced per instance, `open` ones only counted.
  * It logs the start and the end of each outage once and returns to Redis on its own.
  */
@@ -63,7 +63,7 @@ export class RedisQuotaStore implements QuotaStore {
 
   async consume(requests: readonly BucketRequest[]): Promise<ConsumeResult> {
     if (requests.length === 0) return { allowed: true, buckets: [], degraded: this.#degraded };
-    // A client that is not ready rejects at once; checking first skips building the call.
+    // A client that is not ready rejects at once, so checking first skips building the call.
     if (this.redis.status !== 'ready') return this.#fallBack(requests, undefined);
     const args = requests.flatMap((request) => [request.cost, request.limit, request.durationMs]);
     try {

@@ -35,7 +35,7 @@ function isIncluded(
 
     return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
   } catch {
-    // An invalid directive argument fails in execution anyway; counting the field is the safe side.
+    // An invalid directive argument fails in execution anyway, and counting the field is safer.
     return true;
   }
 }

@@ -12,7 +12,7 @@ import type { ExecutedOperation } from './root-fields.js';
 
 export interface RateLimitServiceDeps {
   prisma: PrismaClient;
-  /** Shared counters for every instance; without it each instance counts on its own. */
+  /** Shared counters for every instance. Without it each instance counts on its own. */
   redis: Redis | undefined;
   logger: Logger;
   loginGuard: Omit<LoginGuardOptions, 'exemptIps'>;

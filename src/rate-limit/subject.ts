@@ -19,7 +19,7 @@ function ipv6Groups(address: string): number[] | undefined {
 }
 
 /**
- * The part of a client address that identifies one network: IPv4 addresses as they are, IPv6
+ * Returns the part of a client address that identifies one network: IPv4 addresses as they are, IPv6
  * addresses cut to their /64 prefix, because one subscriber usually gets a whole /64 and could
  * otherwise rotate through 2^64 addresses.
  */
@@ -31,7 +31,7 @@ export function clientNetwork(ip: string | null): string {
   return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }
 
-/** The caller part of a bucket key: the user id, or the client network for anonymous callers. */
+/** Returns the caller part of a bucket key: the user id, or the client network for anonymous callers. */
 export function rateLimitSubject(userId: string | null, ip: string | null): string {
   return userId ? `user:${userId}` : `ip:${clientNetwork(ip)}`;
 }

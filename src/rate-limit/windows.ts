@@ -37,7 +37,7 @@ export interface WindowStatus {
   failMode: RateLimitFailMode;
 }
 
-/** What `extensions.rateLimit` and the `rateLimit` query return. */
+/** The quota state sent in `extensions.rateLimit` and returned by the `rateLimit` query. */
 export interface RateLimitStatus {
   plan: Plan;
   /** The operation name, or the root fields joined with "," for anonymous operations. */

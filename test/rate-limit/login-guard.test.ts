@@ -10,7 +10,7 @@ import { allowRegistrations, limitedEnv, setRule } from './support.js';
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
 
-/** One request with `count` aliased login fields for the same email. */
+/** Builds one request with `count` aliased login fields for the same email. */
 function aliasedLogins(count: number, email: string, password = 'wrong password 123') {
   const fields = Array.from(
     { length: count },

@@ -149,7 +149,7 @@ describe('quotas on redis', () => {
       expect(response.status).toBe(200);
       expect(rateLimitOf(response.body).windows).toHaveLength(3);
       expect(sent!.names).toEqual(['evalsha']);
-      // The server ran one script call; GET, INCRBY and PTTL are the script's own commands.
+      // The server ran one script call. GET, INCRBY and PTTL are commands the script runs.
       const delta = countDelta(before, after);
       expect(delta.get('evalsha')).toBe(1);
       expect([...delta.keys()].filter((name) => !['evalsha', 'get', 'incrby', 'pttl', 'pexpire'].includes(name))).toEqual([]);

@@ -48,7 +48,7 @@ export async function setRule(gatehouse: TestGatehouse, rule: RuleInput): Promis
   gatehouse.app.services.rateLimits.configs.invalidate();
 }
 
-/** Every quota and login-guard key in a Redis server with its remaining TTL in ms. */
+/** Lists every quota and login-guard key in a Redis server with its remaining TTL in ms. */
 export async function gatehouseKeyTtls(url: string): Promise<Map<string, number>> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   await redis.connect();
