@@ -195,15 +195,20 @@ describe('quotas on redis', () => {
   });
 });
 
-describe('quotas without redis', () => {
+describe('quotas without redis on pglite', () => {
   let gatehouse: TestGatehouse;
 
   beforeAll(async () => {
-    gatehouse = await startGatehouse({ redis: false, env: limitedEnv });
+    gatehouse = await startGatehouse({ backend: 'pglite', redis: false, env: limitedEnv });
     await allowRegistrations(gatehouse);
   });
   afterAll(async () => {
     await gatehouse?.close();
+  });
+
+  it('seeds the default rules', async () => {
+    const count = await gatehouse.app.services.prisma.rateLimitConfig.count({ where: { operation: '*' } });
+    expect(count).toBe(9);
   });
 
   it('enforces limits in memory, not degraded', async () => {
