@@ -1,6 +1,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOrigin } from './audit/audit-log.js';
+import type { RateLimitStatus } from './rate-limit/windows.js';
 import type { Services } from './services.js';
 
 /** The caller behind a verified access token. */
@@ -30,4 +31,6 @@ export interface GatehouseContext extends YogaInitialContext, ServerContext {
   /** True when an access token was sent but rejected, so `me` fails instead of returning null. */
   rejectedToken: boolean;
   cookies: CookieJar;
+  /** The quota status of the operation being executed, set by the useRateLimits plugin. */
+  rateLimit?: RateLimitStatus;
 }

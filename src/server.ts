@@ -7,9 +7,12 @@ import type { GatehouseContext, ServerContext } from './context.js';
 import { gatehouseError } from './errors.js';
 import type { Logger } from './logger.js';
 import { useAuthentication } from './plugins/use-authentication.js';
+import { useBatchGuard } from './plugins/use-batch-guard.js';
 import { useErrorCodes } from './plugins/use-error-codes.js';
 import { useRefreshCookie } from './plugins/use-refresh-cookie.js';
 import { createOriginResolver } from './request-origin.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
+import { useRateLimits } from './plugins/use-rate-limits.js';
 import { buildSchema } from './schema/index.js';
 import type { App } from './services.js';
 
@@ -79,9 +82,11 @@ export function createServer(app: App): GatehouseServer {
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
-    batching: false,
+    // Each operation of a batch runs through useRateLimits on its own, so each one counts.
+    batching: config.queryLimits.maxBatch > 0 ? { limit: config.queryLimits.maxBatch } : false,
     context: ({ request, req }) => ({ services, origin: requestOrigin(request, { req }) }),
     plugins: [
+      useBatchGuard(),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
       useRefreshCookie(config.cookie),
       useAuthentication({
@@ -91,6 +96,8 @@ export function createServer(app: App): GatehouseServer {
         activity: services.activity,
       }),
       useErrorCodes(),
+      ...useQueryLimits(config.queryLimits),
+      useRateLimits({ rateLimits: services.rateLimits, logger }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

@@ -16,6 +16,7 @@ import type { Config } from './config/index.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
+import { RateLimitService } from './rate-limit/service.js';
 import { openRedis } from './state/redis.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
@@ -28,6 +29,7 @@ export interface Services {
   account: AccountService;
   /** Throttled writes of each session's `lastUsedAt`. */
   activity: SessionActivity;
+  rateLimits: RateLimitService;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -72,6 +74,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       services,
       async close() {
         await cleanup?.stop();
+        services.rateLimits.close();
         redis?.disconnect();
         await db.close();
       },
@@ -101,7 +104,14 @@ function buildServices(
     clockSkewSeconds: config.jwt.clockSkewSeconds,
   });
   const hasher = new PasswordHasher(config.bcryptCost);
-  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger });
+  const rateLimits = new RateLimitService({
+    prisma,
+    redis,
+    logger,
+    loginGuard: config.loginGuard,
+    exemptIps: config.rateLimitExemptIps,
+  });
+  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger, loginGuard: rateLimits.loginGuard });
   const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
   revocations.onResync(() => {
     sessions.resyncRevocations(config.jwt.accessTokenTtlSeconds).catch((error: unknown) => {
@@ -112,7 +122,7 @@ function buildServices(
   const account = new AccountService({ prisma, hasher, revocations, logger });
   const activity = new SessionActivity({ prisma, redis, logger });
 
-  return { prisma, auth, sessions, accessTokens, keys, account, activity };
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */

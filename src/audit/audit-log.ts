@@ -18,6 +18,8 @@ export const auditActions = {
   passwordSetByAdmin: 'user.password_set_by_admin',
   userDisabled: 'user.disabled',
   userEnabled: 'user.enabled',
+  rateLimitExceeded: 'rate_limit.exceeded',
+  rateLimitConfigChanged: 'rate_limit.config_changed',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

@@ -12,6 +12,7 @@ import {
 } from './input.js';
 import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './passwords.js';
+import type { LoginGuard } from '../rate-limit/login-guard.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
 export interface SessionPolicy {
@@ -50,6 +51,8 @@ export interface AuthServiceDeps {
   accessTokens: AccessTokens;
   policy: SessionPolicy;
   logger: Logger;
+  /** Limits attempts per email and client network before any bcrypt work. */
+  loginGuard?: Pick<LoginGuard, 'beginLogin' | 'beginRegister'>;
 }
 
 /** Registration and login: the two ways a session starts. */
@@ -62,6 +65,7 @@ export class AuthService {
     requireValidNewPassword(input.password);
     const displayName = requireValidName(input.displayName, 'displayName', true) as string;
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
+    await this.deps.loginGuard?.beginRegister(email, origin.ip);
     // The hash comes first in every case, so a taken email gets its error no faster than a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
     const userId = randomUUID();
@@ -93,6 +97,7 @@ export class AuthService {
     requirePlausiblePassword(input.password);
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
     const email = normalizeEmail(input.email);
+    const attempt = await this.deps.loginGuard?.beginLogin(email, origin.ip);
     const user = await this.deps.prisma.user.findUnique({ where: { email } });
     const valid = user
       ? await this.deps.hasher.verify(input.password, user.passwordHash)
@@ -113,6 +118,7 @@ export class AuthService {
         data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin),
       }),
     ]);
+    await attempt?.succeeded();
 
     return this.#issue(session);
   }

@@ -75,6 +75,37 @@ const environmentSchema = z.object({
   SESSION_CLEANUP_INTERVAL_SECONDS: seconds(0, 604_800).default(3600),
   /** How long expired sessions and refresh tokens are kept before deletion, in seconds. @default 604800 (7 days) */
   SESSION_CLEANUP_RETENTION_SECONDS: seconds(0, 31_536_000).default(604_800),
+  /** Maximum selection depth of an operation. @default 10 */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  /** Maximum aliases in one operation; each aliased root field also costs quota. @default 30 */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(30),
+  /** Maximum lexical tokens in one document. @default 2000 */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(10).max(100_000).default(2000),
+  /** Maximum directives in one operation. @default 50 */
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
+  /** Maximum graphql-armor cost of one operation (objects 2, scalars 1, depth multiplies). @default 5000 */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Maximum operations in one batched (JSON array) request; 0 turns batching off. @default 10 */
+  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(0).max(100).default(10),
+  /** Failed logins in a row for one email before it is locked. @default 10 */
+  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Lockout time of an email after too many failed logins, in seconds. @default 900 */
+  LOGIN_LOCKOUT_SECONDS: seconds(1, 86_400).default(900),
+  /** Failed logins per client network (IPv4 address or IPv6 /64) per window. @default 100 */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Window and block time of the per-network login limit, in seconds. @default 3600 */
+  LOGIN_IP_WINDOW_SECONDS: seconds(1, 86_400).default(3600),
+  /** Registrations per client network per hour, and attempts per email per hour. @default 10 */
+  REGISTER_MAX_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
+  /**
+   * Comma-separated client addresses exempt from quotas and from the per-address login limit,
+   * such as an internal health checker. Anyone sending from them is unlimited. @default none
+   */
+  RATE_LIMIT_EXEMPT_IPS: z
+    .string()
+    .transform((value) => value.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()])))
+    .default([]),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -118,6 +149,24 @@ export interface Config {
     /** Only requests to the GraphQL endpoint carry the refresh cookie. */
     path: string;
   };
+  /** graphql-armor limits and the batch size, checked before anything executes. */
+  queryLimits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+    maxBatch: number;
+  };
+  loginGuard: {
+    maxFailuresPerEmail: number;
+    emailLockoutSeconds: number;
+    maxFailuresPerIp: number;
+    ipWindowSeconds: number;
+    maxRegistrationsPerIp: number;
+  };
+  /** Client addresses that no quota or per-address login limit applies to. */
+  rateLimitExemptIps: string[];
 }
 
 export const graphqlPath = '/graphql';
@@ -181,6 +230,22 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       secure: vars.COOKIE_SECURE ?? isProduction,
       path: graphqlPath,
     },
+    queryLimits: {
+      maxDepth: vars.GRAPHQL_MAX_DEPTH,
+      maxAliases: vars.GRAPHQL_MAX_ALIASES,
+      maxTokens: vars.GRAPHQL_MAX_TOKENS,
+      maxDirectives: vars.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: vars.GRAPHQL_MAX_COST,
+      maxBatch: vars.GRAPHQL_MAX_BATCH,
+    },
+    loginGuard: {
+      maxFailuresPerEmail: vars.LOGIN_MAX_FAILURES_PER_EMAIL,
+      emailLockoutSeconds: vars.LOGIN_LOCKOUT_SECONDS,
+      maxFailuresPerIp: vars.LOGIN_MAX_FAILURES_PER_IP,
+      ipWindowSeconds: vars.LOGIN_IP_WINDOW_SECONDS,
+      maxRegistrationsPerIp: vars.REGISTER_MAX_PER_IP,
+    },
+    rateLimitExemptIps: vars.RATE_LIMIT_EXEMPT_IPS,
   };
   checkProductionSafety(config);
 

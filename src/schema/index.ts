@@ -7,6 +7,9 @@ import './sessions/types.js';
 import './sessions/queries.js';
 import './sessions/mutations.js';
 import './admin/mutations.js';
+import './rate-limits/types.js';
+import './rate-limits/queries.js';
+import './rate-limits/mutations.js';
 
 let schema: GraphQLSchema | undefined;
 

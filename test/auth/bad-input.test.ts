@@ -109,7 +109,7 @@ describe('malformed requests', () => {
   const cases: [string, string, string][] = [
     ['malformed JSON', '{"query": "{ me { id } "', 'BAD_REQUEST'],
     ['a JSON string', '"hello"', 'BAD_REQUEST'],
-    ['a JSON array (batching is off)', '[{"query":"{ me { id } }"}]', 'BAD_REQUEST'],
+    ['an empty JSON array', '[]', 'BAD_REQUEST'],
     ['no query', '{"variables":{}}', 'BAD_REQUEST'],
     ['query of wrong type', '{"query": 5}', 'BAD_REQUEST'],
     ['variables of wrong type', '{"query":"{ me { id } }","variables":"x"}', 'BAD_REQUEST'],
@@ -126,6 +126,16 @@ describe('malformed requests', () => {
     expect(response.status).toBeLessThan(500);
     expect(response.text).not.toMatch(/at .*\.(ts|js):\d+/);
     expect(response.text).not.toContain('originalError');
+  });
+
+  it('a batch answers each malformed operation with BAD_REQUEST', async () => {
+    const response = await fetch(`${gatehouse.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[1, {"query": 5}]',
+    });
+    const results = (await response.json()) as { errors?: { extensions?: { code?: string } }[] }[];
+    expect(results.map((result) => result.errors?.[0]?.extensions?.code)).toEqual(['BAD_REQUEST', 'BAD_REQUEST']);
   });
 
   it('a simple form post without the CSRF header is CSRF_HEADER_MISSING', async () => {

@@ -99,6 +99,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     LOG_LEVEL: 'debug',
     DATABASE_URL: backend === 'postgresql' ? (options.databaseUrl ?? database?.url) : undefined,
     REDIS_URL: options.redis === false ? undefined : inject('redisUrl'),
+    // Every test sends from loopback; tests of rate limits override this with another address.
+    RATE_LIMIT_EXEMPT_IPS: '127.0.0.1,::1',
     ...options.env,
   });
   const rawLogs: string[] = [];

@@ -1,0 +1,87 @@
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatehouseContext } from '../context.js';
+import type { Logger } from '../logger.js';
+import { rateLimitedError } from '../rate-limit/errors.js';
+import { tightestWindow } from '../rate-limit/limiter.js';
+import { executedOperation } from '../rate-limit/root-fields.js';
+import type { RateLimitService } from '../rate-limit/service.js';
+import type { RateLimitStatus } from '../rate-limit/windows.js';
+
+export interface RateLimitsOptions {
+  rateLimits: RateLimitService;
+  logger: Logger;
+}
+
+/** Per-request results, for the response headers: one entry per executed operation of a batch. */
+interface RequestRecord {
+  statuses: RateLimitStatus[];
+  retryAfterSeconds: number;
+}
+
+function withRateLimit(result: ExecutionResult, status: RateLimitStatus): ExecutionResult {
+  return { ...result, extensions: { ...result.extensions, rateLimit: status } };
+}
+
+/** Sets RateLimit-Limit, -Remaining and -Reset from the tightest window of the request. */
+function setHeaders(headers: Headers, record: RequestRecord): void {
+  const tightest = tightestWindow(record.statuses.flatMap((status) => status.windows));
+  if (tightest) {
+    const resetSeconds = Math.max(0, Math.ceil((Date.parse(tightest.resetAt) - Date.now()) / 1000));
+    headers.set('RateLimit-Limit', String(tightest.limit));
+    headers.set('RateLimit-Remaining', String(tightest.remaining));
+    headers.set('RateLimit-Reset', String(resetSeconds));
+  }
+  // A single rejected operation already set it through the error's `extensions.http.headers`.
+  if (record.retryAfterSeconds > 0 && !headers.has('Retry-After')) {
+    headers.set('Retry-After', String(record.retryAfterSeconds));
+  }
+}
+
+/**
+ * Charges every executed operation to the caller's quotas after validation and before any
+ * resolver runs. Each root field costs its configured points, so aliases and every operation of
+ * a batch count. An operation over a limit gets RATE_LIMITED (HTTP 429, Retry-After) and none
+ * of it runs. Every executed operation's result carries `extensions.rateLimit`, and the response
+ * carries the RateLimit-* headers of its tightest window.
+ */
+export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseContext> {
+  const { rateLimits, logger } = options;
+  const records = new WeakMap<Request, RequestRecord>();
+
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const context = args.contextValue as GatehouseContext;
+      const operation = executedOperation(args.document, args.operationName, args.variableValues);
+      if (!operation || rateLimits.isExempt(context.origin.ip)) return undefined;
+      const decision = await rateLimits.check(context.identity?.userId ?? null, context.origin, operation);
+      const { status } = decision;
+      context.rateLimit = status;
+      const record = records.get(context.request) ?? { statuses: [], retryAfterSeconds: 0 };
+      record.statuses.push(status);
+      record.retryAfterSeconds = Math.max(record.retryAfterSeconds, decision.retryAfterSeconds);
+      records.set(context.request, record);
+      if (!decision.allowed) {
+        logger.info(
+          { userId: context.identity?.userId, operation: status.operation, plan: status.plan, retryAfter: decision.retryAfterSeconds },
+          'operation rejected by rate limit',
+        );
+        setResultAndStopExecution(
+          withRateLimit({ errors: [rateLimitedError(decision.retryAfterSeconds, status)] }, status),
+        );
+        return undefined;
+      }
+
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (Symbol.asyncIterator in result) return;
+          setResult(withRateLimit(result, status));
+        },
+      };
+    },
+    onResponse({ request, response }) {
+      const record = records.get(request);
+      if (record) setHeaders(response.headers, record);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { ruleFor, type RateLimitConfigStore } from './config-store.js';
+import type { BucketRequest, QuotaStore } from './quota-store.js';
+import type { ExecutedOperation } from './root-fields.js';
+import { rateLimitSubject } from './subject.js';
+import { windowDurationsMs, windowNames, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
+
+/** The caller identity that bucket keys are built from. */
+export interface RateLimitCaller {
+  plan: Plan;
+  userId: string | null;
+  ip: string | null;
+}
+
+/** A bucket that lacked the points for a rejected request. */
+export interface ExceededBucket {
+  key: string;
+  status: WindowStatus;
+  ttlMs: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  status: RateLimitStatus;
+  /** Seconds until every exceeded bucket has reset, or 0 when allowed. */
+  retryAfterSeconds: number;
+  exceeded: ExceededBucket[];
+}
+
+interface PlannedBucket {
+  request: BucketRequest;
+  pattern: string;
+  window: WindowStatus['window'];
+}
+
+/** Prefix of every quota key. The hash tag keeps all of a caller's buckets in one Cluster slot. */
+export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {
+  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:${pattern}:${window}`;
+}
+
+/**
+ * Turns an operation into quota buckets and consumes them in one atomic store call. Every root
+ * field adds the cost of its rule to the bucket of that rule's pattern, so aliases and batched
+ * operations each count.
+ */
+export class QuotaLimiter {
+  constructor(
+    private readonly configs: RateLimitConfigStore,
+    private readonly store: QuotaStore,
+  ) {}
+
+  async check(caller: RateLimitCaller, operation: ExecutedOperation): Promise<RateLimitDecision> {
+    const planned = await this.#plan(caller, operation);
+    const result = await this.store.consume(planned.map((bucket) => bucket.request));
+    const now = Date.now();
+    const windows = planned.map((bucket, index): WindowStatus => {
+      const state = result.buckets[index]!;
+      return {
+        window: bucket.window,
+        bucket: bucket.pattern,
+        limit: bucket.request.limit,
+        remaining: Math.max(bucket.request.limit - state.consumed, 0),
+        cost: bucket.request.cost,
+        resetAt: new Date(now + Math.max(state.ttlMs, 0)).toISOString(),
+        failMode: bucket.request.failMode,
+      };
+    });
+    const exceeded = result.allowed
+      ? []
+      : planned.flatMap((bucket, index) => {
+          const state = result.buckets[index]!;
+          const enforced = !result.degraded || bucket.request.failMode === 'closed';
+          const lacking = state.consumed + bucket.request.cost > bucket.request.limit;
+          return enforced && lacking ? [{ key: bucket.request.key, status: windows[index]!, ttlMs: state.ttlMs }] : [];
+        });
+    const longestTtlMs = Math.max(0, ...exceeded.map((bucket) => bucket.ttlMs));
+
+    return {
+      allowed: result.allowed,
+      status: {
+        plan: caller.plan,
+        operation: operation.name ?? operation.rootFields.join(','),
+        cost: maxCostPerWindow(windows),
+        degraded: result.degraded,
+        windows,
+      },
+      retryAfterSeconds: result.allowed ? 0 : Math.max(1, Math.ceil(longestTtlMs / 1000)),
+      exceeded,
+    };
+  }
+
+  async #plan(caller: RateLimitCaller, operation: ExecutedOperation): Promise<PlannedBucket[]> {
+    const rules = await this.configs.rules();
+    const buckets = new Map<string, PlannedBucket>();
+    for (const window of windowNames) {
+      for (const field of operation.rootFields) {
+        const rule = ruleFor(rules, caller.plan, window, field, operation.name);
+        if (!rule) continue;
+        const key = bucketKey(caller, rule.operation, window);
+        const existing = buckets.get(key);
+        if (existing) {
+          existing.request.cost += rule.cost;
+          continue;
+        }
+        const request = { key, cost: rule.cost, limit: rule.points, durationMs: windowDurationsMs[window], failMode: rule.failMode };
+        buckets.set(key, { request, pattern: rule.operation, window });
+      }
+    }
+
+    return [...buckets.values()];
+  }
+}
+
+function maxCostPerWindow(windows: readonly WindowStatus[]): number {
+  const totals = new Map<string, number>();
+  for (const status of windows) totals.set(status.window, (totals.get(status.window) ?? 0) + status.cost);
+
+  return Math.max(0, ...totals.values());
+}
+
+/** Returns the window with the fewest remaining points, for the RateLimit-* headers. */
+export function tightestWindow(windows: readonly WindowStatus[]): WindowStatus | undefined {
+  let tightest: WindowStatus | undefined;
+  for (const status of windows) {
+    if (!tightest || status.remaining < tightest.remaining) tightest = status;
+    else if (status.remaining === tightest.remaining && status.resetAt > tightest.resetAt) tightest = status;
+  }
+
+  return tightest;
+}

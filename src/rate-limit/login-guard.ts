@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { Logger } from '../logger.js';
+import { rateLimitedError } from './errors.js';
+import { clientNetwork } from './subject.js';
+
+export interface LoginGuardOptions {
+  /** Failed logins in a row for one email before it is locked. @default 10 */
+  maxFailuresPerEmail: number;
+  /** How long a locked email stays locked, and how long its failures are remembered. @default 900 */
+  emailLockoutSeconds: number;
+  /** Failed logins per client network per window before the network is blocked. @default 100 */
+  maxFailuresPerIp: number;
+  /** Window and block time of the per-network login limit, in seconds. @default 3600 */
+  ipWindowSeconds: number;
+  /** Registrations per client network per hour, and attempts per email per hour. @default 10 */
+  maxRegistrationsPerIp: number;
+  /** Client addresses without the per-network limits. The per-email limits still apply. */
+  exemptIps: readonly string[];
+}
+
+/** A login attempt with one reserved point per email and per network. */
+export interface LoginAttempt {
+  /** Resets the email's failure count and returns the network's point: only failures count. */
+  succeeded(): Promise<void>;
+}
+
+interface Limiters {
+  loginEmail: RateLimiterAbstract;
+  loginIp: RateLimiterAbstract;
+  registerIp: RateLimiterAbstract;
+  registerEmail: RateLimiterAbstract;
+}
+
+function buildLimiter(redis: Redis | undefined, keyPrefix: string, points: number, seconds: number) {
+  const options = { keyPrefix, points, duration: seconds, blockDuration: seconds };
+  if (!redis) return new RateLimiterMemory(options);
+
+  // Per-instance insurance keeps the limit closed while Redis is down: each instance then allows
+  // at most `points` itself.
+  return new RateLimiterRedis({
+    ...options,
+    storeClient: redis,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory(options),
+  });
+}
+
+/** Emails never reach Redis in clear: keys carry a SHA-256 prefix of the normalized address. */
+function emailKey(normalizedEmail: string): string {
+  return createHash('sha256').update(normalizedEmail).digest('hex').slice(0, 32);
+}
+
+/**
+ * Protects login and register before any bcrypt work. Each login reserves a point for the
+ * normalized email and for the client network first, so parallel guesses cannot all slip
+ * through before the first failure is counted. Credential stuffing from many addresses still
+ * locks the account after `maxFailuresPerEmail` failures. The lockout also blocks the owner
+ * until it expires, which is the price of stopping distributed guessing.
+ */
+export class LoginGuard {
+  readonly #limiters: Limiters;
+  readonly #exemptIps: ReadonlySet<string>;
+
+  constructor(
+    redis: Redis | undefined,
+    options: LoginGuardOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#exemptIps = new Set(options.exemptIps.map(clientNetwork));
+    this.#limiters = {
+      loginEmail: buildLimiter(redis, 'gatehouse:login:email', options.maxFailuresPerEmail, options.emailLockoutSeconds),
+      loginIp: buildLimiter(redis, 'gatehouse:login:ip', options.maxFailuresPerIp, options.ipWindowSeconds),
+      registerIp: buildLimiter(redis, 'gatehouse:register:ip', options.maxRegistrationsPerIp, 3600),
+      registerEmail: buildLimiter(redis, 'gatehouse:register:email', options.maxRegistrationsPerIp, 3600),
+    };
+  }
+
+  /** Reserves a login attempt, or throws RATE_LIMITED when the email or network is blocked. */
+  async beginLogin(normalizedEmail: string, ip: string | null): Promise<LoginAttempt> {
+    const email = emailKey(normalizedEmail);
+    const network = clientNetwork(ip);
+    await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login');
+
+    return {
+      succeeded: async () => {
+        await this.#limiters.loginEmail.delete(email);
+        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+      },
+    };
+  }
+
+  /** Counts a registration attempt, or throws RATE_LIMITED when the network or email is over. */
+  async beginRegister(normalizedEmail: string, ip: string | null): Promise<void> {
+    await this.#consumeBoth(
+      this.#limiters.registerEmail,
+      emailKey(normalizedEmail),
+      this.#limiters.registerIp,
+      clientNetwork(ip),
+      'register',
+    );
+  }
+
+  async #consumeBoth(
+    emailLimiter: RateLimiterAbstract,
+    email: string,
+    ipLimiter: RateLimiterAbstract,
+    network: string,
+    action: string,
+  ): Promise<void> {
+    await this.#consume(emailLimiter, email, { action, scope: 'email', network });
+    if (this.#exemptIps.has(network)) return;
+    try {
+      await this.#consume(ipLimiter, network, { action, scope: 'ip', network });
+    } catch (error) {
+      // The request stops here, so the email's point goes back.
+      await emailLimiter.reward(email, 1);
+      throw error;
+    }
+  }
+
+  async #consume(limiter: RateLimiterAbstract, key: string, context: Record<string, string>): Promise<void> {
+    try {
+      await limiter.consume(key, 1);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      this.logger.info({ ...context, retryAfter }, 'login protection rejected an attempt');
+      throw rateLimitedError(retryAfter);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaStore } from './quota-store.js';
+
+/**
+ * Checks all buckets first and consumes from all or none, so concurrent requests can never
+ * overdraw a bucket. KEYS are the buckets, and ARGV contains cost, limit and window length in ms
+ * per bucket. Returns {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it writes gets a
+ * PEXPIRE, so no counter outlives its window.
+ */
+const consumeScript = `
+local allowed = 1
+for i = 1, #KEYS do
+  local cost = tonumber(ARGV[i * 3 - 2])
+  local limit = tonumber(ARGV[i * 3 - 1])
+  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if current + cost > limit then allowed = 0 end
+end
+local out = {allowed}
+for i = 1, #KEYS do
+  local cost = tonumber(ARGV[i * 3 - 2])
+  local window = tonumber(ARGV[i * 3])
+  local consumed
+  if allowed == 1 then
+    consumed = redis.call('INCRBY', KEYS[i], cost)
+  else
+    consumed = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl == -1 then
+    redis.call('PEXPIRE', KEYS[i], window)
+    ttl = window
+  elseif ttl == -2 then
+    ttl = window
+  end
+  out[#out + 1] = consumed
+  out[#out + 1] = ttl
+end
+return out
+`;
+
+type ConsumeCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<number[]>;
+
+/**
+ * Counts quotas in Redis with one script call per request, which is one round trip. While Redis
+ * is unreachable it counts in an in-memory insurance store within the client's command
+ * timeout: limits with fail mode `closed` are enforced per instance, `open` ones only counted.
+ * It logs the start and the end of each outage once and returns to Redis on its own.
+ */
+export class RedisQuotaStore implements QuotaStore {
+  readonly #insurance = new MemoryQuotaStore(false);
+  readonly #consume: ConsumeCommand;
+  #degraded = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+  ) {
+    redis.defineCommand('gatehouseRateLimitConsume', { lua: consumeScript });
+    const commands = redis as unknown as Record<string, ConsumeCommand>;
+    this.#consume = commands.gatehouseRateLimitConsume!.bind(redis);
+  }
+
+  async consume(requests: readonly BucketRequest[]): Promise<ConsumeResult> {
+    if (requests.length === 0) return { allowed: true, buckets: [], degraded: this.#degraded };
+    // A client that is not ready rejects at once, so checking first skips building the call.
+    if (this.redis.status !== 'ready') return this.#fallBack(requests, undefined);
+    const args = requests.flatMap((request) => [request.cost, request.limit, request.durationMs]);
+    try {
+      const reply = await this.#consume(requests.length, ...requests.map((request) => request.key), ...args);
+      this.#recovered();
+      const buckets = requests.map((_, index) => ({
+        consumed: Number(reply[index * 2 + 1]),
+        ttlMs: Number(reply[index * 2 + 2]),
+      }));
+
+      return { allowed: reply[0] === 1, buckets, degraded: false };
+    } catch (error) {
+      return this.#fallBack(requests, error);
+    }
+  }
+
+  async markOnce(key: string, ttlMs: number): Promise<boolean> {
+    if (this.#degraded || this.redis.status !== 'ready') return this.#insurance.markOnce(key, ttlMs);
+    try {
+      return (await this.redis.set(key, '1', 'PX', Math.max(ttlMs, 1), 'NX')) === 'OK';
+    } catch (error) {
+      this.logger.warn({ err: error, key }, 'marking a rate limit event in redis failed; using memory');
+
+      return this.#insurance.markOnce(key, ttlMs);
+    }
+  }
+
+  close(): void {
+    this.#insurance.close();
+  }
+
+  async #fallBack(requests: readonly BucketRequest[], error: unknown): Promise<ConsumeResult> {
+    if (!this.#degraded) {
+      this.#degraded = true;
+      this.logger.error(
+        { err: error, redisStatus: this.redis.status },
+        'rate limits degraded: redis unreachable, counting per instance in memory',
+      );
+    }
+
+    return { ...(await this.#insurance.consume(requests)), degraded: true };
+  }
+
+  #recovered(): void {
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.logger.info('rate limits restored: counting in redis again');
+  }
+}

@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+import { RateLimitConfigStore } from './config-store.js';
+import { QuotaLimiter, type RateLimitCaller, type RateLimitDecision } from './limiter.js';
+import { LoginGuard, type LoginGuardOptions } from './login-guard.js';
+import { PlanCache } from './plan-cache.js';
+import { MemoryQuotaStore, type QuotaStore } from './quota-store.js';
+import { RedisQuotaStore } from './redis-quota-store.js';
+import type { ExecutedOperation } from './root-fields.js';
+
+export interface RateLimitServiceDeps {
+  prisma: PrismaClient;
+  /** Shared counters for every instance. Without it each instance counts on its own. */
+  redis: Redis | undefined;
+  logger: Logger;
+  loginGuard: Omit<LoginGuardOptions, 'exemptIps'>;
+  /** Client addresses no quota applies to. */
+  exemptIps: readonly string[];
+}
+
+/** Quotas per plan, caller and operation, the login guard, and the audit of violations. */
+export class RateLimitService {
+  readonly configs: RateLimitConfigStore;
+  readonly loginGuard: LoginGuard;
+  readonly #store: QuotaStore;
+  readonly #limiter: QuotaLimiter;
+  readonly #plans: PlanCache;
+  readonly #exemptIps: ReadonlySet<string>;
+
+  constructor(private readonly deps: RateLimitServiceDeps) {
+    this.configs = new RateLimitConfigStore(deps.prisma, deps.logger);
+    this.#store = deps.redis ? new RedisQuotaStore(deps.redis, deps.logger) : new MemoryQuotaStore();
+    this.#limiter = new QuotaLimiter(this.configs, this.#store);
+    this.#plans = new PlanCache(deps.prisma);
+    this.#exemptIps = new Set(deps.exemptIps);
+    this.loginGuard = new LoginGuard(deps.redis, { ...deps.loginGuard, exemptIps: deps.exemptIps }, deps.logger);
+  }
+
+  /** True for a client address on the exemption list: its requests draw no quota. */
+  isExempt(ip: string | null): boolean {
+    return ip !== null && this.#exemptIps.has(ip);
+  }
+
+  /** Consumes the cost of one operation for the caller; see {@link QuotaLimiter.check}. */
+  async check(
+    userId: string | null,
+    origin: RequestOrigin,
+    operation: ExecutedOperation,
+  ): Promise<RateLimitDecision> {
+    const plan = userId ? await this.#plans.planOf(userId) : 'free';
+    const caller: RateLimitCaller = { plan, userId, ip: origin.ip };
+    const decision = await this.#limiter.check(caller, operation);
+    if (!decision.allowed) await this.#recordExceeded(decision, caller, origin);
+
+    return decision;
+  }
+
+  close(): void {
+    this.#store.close();
+  }
+
+  /** Writes one `rate_limit.exceeded` event per bucket and window, however often it is hit. */
+  async #recordExceeded(decision: RateLimitDecision, caller: RateLimitCaller, origin: RequestOrigin): Promise<void> {
+    for (const bucket of decision.exceeded) {
+      try {
+        if (!(await this.#store.markOnce(`${bucket.key}:audited`, bucket.ttlMs))) continue;
+        await recordAuditEvent(this.deps.prisma, {
+          action: auditActions.rateLimitExceeded,
+          actorId: caller.userId,
+          targetId: caller.userId,
+          origin,
+          metadata: {
+            plan: caller.plan,
+            operation: decision.status.operation,
+            bucket: bucket.status.bucket,
+            window: bucket.status.window,
+            limit: bucket.status.limit,
+            resetAt: bucket.status.resetAt,
+          },
+        });
+      } catch (error) {
+        this.deps.logger.error({ err: error, userId: caller.userId, bucket: bucket.status.bucket }, 'recording a rate limit violation failed');
+      }
+    }
+  }
+}

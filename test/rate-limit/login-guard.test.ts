@@ -1,0 +1,192 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginDocument } from '../generated/graphql.js';
+import { createLogger } from '../../src/logger.js';
+import { LoginGuard, type LoginGuardOptions } from '../../src/rate-limit/login-guard.js';
+import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { startRedis, type RunningServer } from '../support/processes.js';
+import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js';
+import { allowRegistrations, limitedEnv, setRule } from './support.js';
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+
+/** Builds one request with `count` aliased login fields for the same email. */
+function aliasedLogins(count: number, email: string, password = 'wrong password 123') {
+  const fields = Array.from(
+    { length: count },
+    (_, index) => `l${index}: login(input: { email: $email, password: $password }) { accessToken }`,
+  );
+
+  return { query: `mutation Guess($email: String!, $password: String!) { ${fields.join(' ')} }`, variables: { email, password } };
+}
+
+async function failedLogins(gatehouse: TestGatehouse, email: string): Promise<number> {
+  return gatehouse.app.services.prisma.auditLog.count({
+    where: { action: 'user.login_failed', metadata: { path: ['email'], equals: email } },
+  });
+}
+
+describe('login guard over http', () => {
+  let redis: RunningServer;
+  let strict: TestGatehouse;
+  let open: TestGatehouse;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    strict = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+    open = await startGatehouse({
+      env: {
+        ...limitedEnv,
+        REDIS_URL: redis.url,
+        GRAPHQL_MAX_ALIASES: '150',
+        GRAPHQL_MAX_TOKENS: '20000',
+        GRAPHQL_MAX_COST: '100000',
+        LOGIN_MAX_FAILURES_PER_IP: '100000',
+      },
+    });
+    await allowRegistrations(open);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(open, { operation: 'login', window, points: 100_000, failMode: 'closed' });
+    }
+  });
+  afterAll(async () => {
+    await strict?.close();
+    await open?.close();
+    await redis?.stop();
+  });
+
+  it('rejects 100 aliased logins before any resolver', async () => {
+    const email = uniqueEmail('aliases');
+    const response = await strict.gql(aliasedLogins(100, email));
+    expect(response.body.data ?? null).toBeNull();
+    expect(response.body.errors?.map(codeOf)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(await failedLogins(strict, email)).toBe(0);
+  });
+
+  it('rejects aliased logins over the login quota as a whole', async () => {
+    const email = uniqueEmail('quota');
+    const response = await strict.gql(aliasedLogins(25, email));
+    expect(response.status).toBe(429);
+    expect(response.body.errors?.map(codeOf)).toEqual(['RATE_LIMITED']);
+    expect(await failedLogins(strict, email)).toBe(0);
+  });
+
+  it('runs 100 aliased logins only up to the first failure', async () => {
+    // login is non-null, so graphql-js stops a serial mutation at its first failing field.
+    const user = await registerUser(open);
+    const response = await open.gql(aliasedLogins(100, user.email));
+    expect(response.body.data ?? null).toBeNull();
+    expect(response.body.errors?.map(codeOf)).toEqual(['INVALID_CREDENTIALS']);
+    expect(await failedLogins(open, user.email)).toBe(1);
+  });
+
+  it('locks an email after ten failures among 100 parallel logins', async () => {
+    const user = await registerUser(open);
+    const input = { email: user.email, password: 'wrong password 123' };
+    const responses = await Promise.all(Array.from({ length: 100 }, () => open.op(LoginDocument, { input })));
+    const codes = responses.map((response) => response.body.errors?.[0]?.extensions?.code);
+    expect(codes.filter((code) => code === 'INVALID_CREDENTIALS')).toHaveLength(10);
+    expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(90);
+    expect(await failedLogins(open, user.email)).toBe(10);
+
+    // The right password does not get through a lockout either.
+    const locked = await open.op(LoginDocument, { input: { email: user.email, password: defaultPassword } });
+    expect(locked.status).toBe(429);
+    expect(locked.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(locked.headers.get('retry-after')).toBe(String(locked.body.errors?.[0]?.extensions?.retryAfter));
+  });
+
+  it('shares one bucket across case and Unicode variants', async () => {
+    const local = `jos\u00e9-${Date.now()}`;
+    const user = await registerUser(open, { email: `${local}@example.com` });
+    const variants = [
+      `${local.toUpperCase()}@EXAMPLE.COM`,
+      `  ${local}@example.com `,
+      `${local.normalize('NFD')}@Example.com`,
+    ];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const email = variants[attempt % variants.length]!;
+      const response = await open.op(LoginDocument, { input: { email, password: 'wrong password 123' } });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+    }
+    const eleventh = await open.op(LoginDocument, { input: { email: variants[2]!, password: defaultPassword } });
+    expect(eleventh.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(user.email).toBe(`${local}@example.com`);
+  });
+
+  it('resets the email count on success', async () => {
+    const user = await registerUser(open);
+    for (let round = 0; round < 2; round++) {
+      for (let attempt = 0; attempt < 9; attempt++) {
+        const response = await open.op(LoginDocument, { input: { email: user.email, password: 'wrong password 123' } });
+        expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+      }
+      const success = await open.op(LoginDocument, { input: { email: user.email, password: defaultPassword } });
+      expect(success.body.data?.login.user.id).toBe(user.user.id);
+    }
+  });
+});
+
+describe('login guard across addresses', () => {
+  const options: LoginGuardOptions = {
+    maxFailuresPerEmail: 5,
+    emailLockoutSeconds: 60,
+    maxFailuresPerIp: 3,
+    ipWindowSeconds: 60,
+    maxRegistrationsPerIp: 2,
+    exemptIps: [],
+  };
+  const logger = createLogger('silent');
+  let redis: RunningServer;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    await new Promise((resolve) => client.once('ready', resolve));
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it.each([
+    ['redis', () => client],
+    ['memory', () => undefined],
+  ])('locks an email guessed from many addresses on %s', async (_name, redisOf) => {
+    const guard = new LoginGuard(redisOf(), options, logger);
+    const email = uniqueEmail('stuffing');
+    for (let attempt = 0; attempt < 5; attempt++) await guard.beginLogin(email, `198.51.100.${attempt + 1}`);
+    await expect(guard.beginLogin(email, '198.51.100.99')).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED' },
+    });
+  });
+
+  it('limits failures per address and groups IPv6 by /64', async () => {
+    const guard = new LoginGuard(client, options, logger);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await guard.beginLogin(uniqueEmail('spray'), `2001:db8:1:2::${attempt + 1}`);
+    }
+    await expect(guard.beginLogin(uniqueEmail('spray'), '2001:db8:1:2:ffff::9')).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED' },
+    });
+    await guard.beginLogin(uniqueEmail('spray'), '2001:db8:1:3::1');
+  });
+
+  it('returns the address point on success', async () => {
+    const guard = new LoginGuard(client, options, logger);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const login = await guard.beginLogin(uniqueEmail('good'), '198.51.100.200');
+      await login.succeeded();
+    }
+  });
+
+  it('limits registrations per address', async () => {
+    const guard = new LoginGuard(client, options, logger);
+    await guard.beginRegister(uniqueEmail('reg'), '198.51.100.77');
+    await guard.beginRegister(uniqueEmail('reg'), '198.51.100.77');
+    await expect(guard.beginRegister(uniqueEmail('reg'), '198.51.100.77')).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED' },
+    });
+  });
+});

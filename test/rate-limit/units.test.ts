@@ -1,0 +1,71 @@
+import { parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { ruleFor } from '../../src/rate-limit/config-store.js';
+import { patternMatches } from '../../src/rate-limit/patterns.js';
+import { executedOperation } from '../../src/rate-limit/root-fields.js';
+import { clientNetwork } from '../../src/rate-limit/subject.js';
+import type { LimitRule } from '../../src/rate-limit/windows.js';
+
+describe('executed root fields', () => {
+  it('counts aliases and fragments on the root', () => {
+    const document = parse(`
+      query Q { a: me { id } b: me { id } ...Root ... on Query { c: me { id } } }
+      fragment Root on Query { sessions { id } d: me { id } }
+    `);
+    expect(executedOperation(document, 'Q', {})?.rootFields.sort()).toEqual(['me', 'me', 'me', 'me', 'sessions']);
+  });
+
+  it('merges fields with one response key', () => {
+    const document = parse('{ me { id } me { email } ...F ...F } fragment F on Query { me { id } }');
+    expect(executedOperation(document, undefined, {})?.rootFields).toEqual(['me']);
+  });
+
+  it('honours skip and include', () => {
+    const document = parse('query Q($no: Boolean!) { a: me @skip(if: true) { id } b: me @include(if: $no) { id } c: me { id } }');
+    expect(executedOperation(document, 'Q', { no: false })?.rootFields).toEqual(['me']);
+  });
+
+  it('picks the named operation', () => {
+    const document = parse('query A { me { id } } mutation B { logout x: logout }');
+    expect(executedOperation(document, 'B', {})).toEqual({ type: 'mutation', name: 'B', rootFields: ['logout', 'logout'] });
+    expect(executedOperation(document, undefined, {})).toBeUndefined();
+  });
+});
+
+describe('rule matching', () => {
+  const rule = (operation: string, points: number): LimitRule => ({
+    plan: 'free',
+    operation,
+    window: 'minute',
+    points,
+    cost: 1,
+    failMode: 'open',
+  });
+  const rules = [rule('*', 1), rule('log*', 2), rule('login', 3), rule('Guess', 4)];
+
+  it('prefers exact names over globs over the default', () => {
+    expect(ruleFor(rules, 'free', 'minute', 'login', undefined)?.points).toBe(3);
+    expect(ruleFor(rules, 'free', 'minute', 'logout', undefined)?.points).toBe(2);
+    expect(ruleFor(rules, 'free', 'minute', 'me', undefined)?.points).toBe(1);
+    expect(ruleFor(rules, 'free', 'minute', 'me', 'Guess')?.points).toBe(4);
+    expect(ruleFor(rules, 'pro', 'minute', 'me', undefined)).toBeUndefined();
+    expect(ruleFor(rules, 'free', 'hour', 'me', undefined)).toBeUndefined();
+  });
+
+  it('matches globs on whole names', () => {
+    expect(patternMatches('log?n', 'login')).toBe(true);
+    expect(patternMatches('log', 'login')).toBe(false);
+    expect(patternMatches('*Token', 'refreshToken')).toBe(true);
+  });
+});
+
+describe('client network', () => {
+  it('groups IPv6 by /64 and keeps IPv4', () => {
+    expect(clientNetwork('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientNetwork('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(clientNetwork('2001:DB8:0001:0002:0:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(clientNetwork('::1')).toBe('0:0:0:0::/64');
+    expect(clientNetwork('198.51.100.4')).toBe('198.51.100.4');
+    expect(clientNetwork(null)).toBe('unknown');
+  });
+});
