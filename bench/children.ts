@@ -29,7 +29,7 @@ export interface ChildOptions {
   /** Core to pin the child to with taskset, or undefined for no pinning. */
   core: number | undefined;
   env?: Record<string, string>;
-  /** Where the child's stdout and stderr go: this terminal, nowhere, or an open file. @default 'inherit' */
+  /** Destination of the child's stdout and stderr: this terminal, nowhere, or an open file. @default 'inherit' */
   output?: 'inherit' | 'ignore' | number;
 }
 

@@ -3,7 +3,7 @@
 // "result". bench/run.ts reads the server's counters between "warmed" and "start".
 import autocannon, { type Options, type RequestSpec, type Result } from 'autocannon';
 
-/** What bench/run.ts asks of one load generator. */
+/** The load of one generator, as bench/run.ts sends it. */
 export interface LoadSpec {
   /** Base URL on 127.0.0.1, without the path. */
   url: string;

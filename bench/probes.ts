@@ -50,7 +50,7 @@ export function resetPeakResident(pid: number): boolean {
 export interface RedisReading {
   /** Sum of `calls` over every command in INFO commandstats, without INFO itself. */
   commands: number;
-  /** `total_reads_processed` of INFO stats: read events on client sockets, one per round trip. */
+  /** `total_reads_processed` of INFO stats: read events on client sockets. Commands that arrive together share one. */
   reads: number;
   /** Calls per command name, without INFO. */
   byCommand: Record<string, number>;
@@ -91,7 +91,7 @@ export interface PostgresReading {
 
 /**
  * Reads pg_stat_database. PostgreSQL 15+ backends flush these counters at most once a second,
- * so a delta over a run lags by up to a second at each end; the reading query itself counts one.
+ * so a delta over a run lags by up to a second at each end. The reading queries count too.
  */
 export async function readPostgres(client: pg.Client): Promise<PostgresReading> {
   await client.query('SELECT pg_stat_clear_snapshot()');

@@ -79,6 +79,12 @@ function row(name: string, measurement: Measurement, label: string): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+function verdict(target: TargetResult): string {
+  if (target.pass === null) return 'NOT RUN';
+
+  return target.pass ? 'PASS' : 'FAIL';
+}
+
 /** Renders the scenario table, the target table and the run's conditions as Markdown. */
 export function renderMarkdown(results: BenchResults): string {
   const { machine, gatehouse, baseline, bcrypt, options } = results;
@@ -102,8 +108,7 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push('', 'Scenario 3 divides CPU, Redis and SQL figures by query and login requests together.', '');
   lines.push('| Target | Goal | Measured | Result | Detail |', '|---|---|---|---|---|');
   for (const target of results.targets) {
-    const verdict = target.pass === null ? 'NOT RUN' : target.pass ? 'PASS' : 'FAIL';
-    lines.push(`| ${target.name} | ${target.target} | ${target.measured} | ${verdict} | ${target.detail} |`);
+    lines.push(`| ${target.name} | ${target.target} | ${target.measured} | ${verdict(target)} | ${target.detail} |`);
   }
 
   return lines.join('\n');

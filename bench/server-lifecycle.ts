@@ -1,4 +1,4 @@
-/** Answers "usage" IPC messages from bench/run.ts with this process's CPU time, memory and `extra()`. */
+/** Replies to "usage" IPC messages from bench/run.ts with this process's CPU time, memory and `extra()`. */
 export function answerUsageRequests(extra: () => object = () => ({})): void {
   process.on('message', (message: { type?: string }) => {
     if (message?.type !== 'usage') return;

@@ -24,7 +24,7 @@ const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toF
 const percent = (value: number) => `${fixed(value * 100, 1)}%`;
 const load = (measurement: Measurement, label: string) => measurement.loads[label]!;
 
-/** A failed target for a run in which `label` completed no request, so its figures mean nothing. */
+/** Returns a failed target when a load completed no request, because its figures then mean nothing. */
 function noRequests(name: string, target: string, measurements: [Measurement, string][]): TargetResult | undefined {
   const empty = measurements.find(([measurement, label]) => load(measurement, label).requests === 0);
   if (!empty) return undefined;

@@ -14,10 +14,10 @@ export interface GraphQLBody {
  *
  * NOTE: today this reads `me { id email }`, the cheapest field that needs a caller, and its
  * resolver loads the user from PostgreSQL. Once the workspace-role check and the rate-limit
- * plugin are merged, switch `query` to the role check (such as
- * `query ($workspaceId: ID!) { myRole(workspaceId: $workspaceId) }`) and fill `variables` in
- * `prepareAuthenticatedCaller` below, so the request pays JWT verification, the revocation check,
- * the role check and the rate-limit windows.
+ * plugin are merged, switch `query` to the role check, such as
+ * `query ($workspaceId: ID!) { myRole(workspaceId: $workspaceId) }`. Then fill `variables` in
+ * `prepareAuthenticatedCaller` below. The request then pays JWT verification, the revocation
+ * check, the role check and the rate-limit windows.
  */
 export const authenticatedQuery: GraphQLBody = {
   query: 'query { me { id email } }',
