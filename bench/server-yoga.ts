@@ -1,0 +1,31 @@
+// Baseline server: graphql-yoga with a tiny schema and no authentication, started by bench/run.ts
+// in its own process so that its CPU time and memory can be read from /proc.
+import { createServer } from 'node:http';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { answerUsageRequests, exitWithParent } from './server-lifecycle.js';
+
+const port = Number(process.env.PORT);
+
+// The same field names as the Gatehouse query in bench/workload.ts, resolved from memory.
+const schema = createSchema({
+  typeDefs: /* GraphQL */ `
+    type User {
+      id: ID!
+      email: String!
+    }
+    type Query {
+      me: User
+    }
+  `,
+  resolvers: {
+    Query: {
+      me: () => ({ id: '8a3f0c52-6a0e-4f7e-9d1c-2f1b7c9e4d11', email: 'bench@example.test' }),
+    },
+  },
+});
+
+const yoga = createYoga({ schema, graphqlEndpoint: '/graphql', landingPage: false, graphiql: false, logging: false });
+const server = createServer(yoga);
+server.listen(port, '127.0.0.1');
+answerUsageRequests();
+exitWithParent(() => new Promise((resolve) => server.close(() => resolve())));

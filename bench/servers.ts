@@ -1,0 +1,91 @@
+// Starts the servers under test, each in its own process, and the throwaway backends Gatehouse needs.
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { generateSigningJwk } from '../src/auth/keys.js';
+import { applyMigrations } from '../src/db/schema-engine.js';
+import { freePort, startPostgres, startRedis } from '../test/support/processes.js';
+import { onCleanup, startNodeChild, waitForPort } from './children.js';
+import type { ServerUnderTest } from './measure.js';
+
+const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+
+/** Starts the bare graphql-yoga baseline on a free loopback port. */
+export async function startYoga(core: number | undefined): Promise<ServerUnderTest> {
+  const port = await freePort();
+  const child = startNodeChild(script('./server-yoga.ts'), { core, env: { PORT: String(port), NODE_ENV: 'production' } });
+  await waitForPort(port, 30_000, child);
+
+  return { name: 'yoga', child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
+}
+
+export interface GatehouseStack {
+  server: ServerUnderTest;
+  logFile: string;
+}
+
+async function startBackends() {
+  const postgresServer = await startPostgres();
+  onCleanup(() => postgresServer.stop());
+  const redisServer = await startRedis();
+  onCleanup(() => redisServer.stop());
+  const admin = new pg.Client({ connectionString: postgresServer.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE gatehouse_bench');
+  await admin.end();
+  const databaseUrl = new URL(postgresServer.url);
+  databaseUrl.pathname = '/gatehouse_bench';
+  await applyMigrations(new PrismaPg({ connectionString: databaseUrl.toString(), max: 1 }));
+
+  return { databaseUrl: databaseUrl.toString(), redisUrl: redisServer.url };
+}
+
+async function connectProbes(databaseUrl: string, redisUrl: string) {
+  const postgres = new pg.Client({ connectionString: databaseUrl });
+  await postgres.connect();
+  onCleanup(() => postgres.end());
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  onCleanup(async () => redis.disconnect());
+
+  return { postgres, redis };
+}
+
+/**
+ * Starts PostgreSQL and Redis (throwaway, on loopback), applies the migrations, then starts
+ * Gatehouse through bench/server-gatehouse.ts in production mode with a generated signing key.
+ */
+export async function startGatehouse(core: number | undefined, bcryptCost: number): Promise<GatehouseStack> {
+  const { databaseUrl, redisUrl } = await startBackends();
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
+  onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
+  const logFile = path.join(dir, 'gatehouse.log');
+  const logFd = openSync(logFile, 'a');
+  const port = await freePort();
+  const child = startNodeChild(script('./server-gatehouse.ts'), {
+    core,
+    output: logFd,
+    env: {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dir,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      BCRYPT_COST: String(bcryptCost),
+      JWT_PRIVATE_JWKS: JSON.stringify({ keys: [await generateSigningJwk()] }),
+      // Long enough that no token of the run expires, including a 10-minute soak.
+      ACCESS_TOKEN_TTL_SECONDS: '86400',
+      LOG_LEVEL: 'info',
+    },
+  });
+  closeSync(logFd);
+  await waitForPort(port, 60_000, child);
+  const backends = await connectProbes(databaseUrl, redisUrl);
+
+  return { server: { name: 'gatehouse', child, pid: child.pid!, url: `http://127.0.0.1:${port}`, backends }, logFile };
+}
