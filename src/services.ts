@@ -14,6 +14,7 @@ import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { openRedis } from './state/redis.js';
+import { buildRbacServices, type RbacServices } from './rbac/services.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   sessions: SessionService;
   accessTokens: AccessTokens;
   keys: KeyRing;
+  rbac: RbacServices;
 }
 
 /** Everything one running Gatehouse holds open, with one way to close it. */
@@ -101,5 +103,7 @@ function buildServices(
     });
   });
 
-  return { prisma, auth, sessions, accessTokens, keys };
+  const rbac = buildRbacServices(prisma, logger);
+
+  return { prisma, auth, sessions, accessTokens, keys, rbac };
 }

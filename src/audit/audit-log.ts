@@ -11,6 +11,16 @@ export const auditActions = {
   tokenRefreshed: 'token.refreshed',
   tokenReuseDetected: 'token.reuse_detected',
   loggedOut: 'user.logged_out',
+  workspaceCreated: 'workspace.created',
+  workspaceUpdated: 'workspace.updated',
+  workspaceDeleted: 'workspace.deleted',
+  roleGranted: 'role.granted',
+  roleChanged: 'role.changed',
+  roleRevoked: 'role.revoked',
+  ownershipTransferred: 'ownership.transferred',
+  accessDenied: 'access.denied',
+  platformAdminGranted: 'platform_admin.granted',
+  platformAdminRevoked: 'platform_admin.revoked',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

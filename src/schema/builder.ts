@@ -2,10 +2,13 @@ import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GatehouseContext } from '../context.js';
 import { forbiddenError, gatehouseError, unauthenticatedError } from '../errors.js';
+import { checkWorkspaceRole, type WorkspaceRoleScope } from '../rbac/workspace-scope.js';
 
 export interface AuthScopes {
   /** A caller with a valid access token of a live session. */
   authenticated: boolean;
+  /** A member of the workspace with at least the role, or a platform admin. */
+  workspaceRole: WorkspaceRoleScope;
 }
 
 /** True when the failure, or every branch of it, is a missing sign-in. */
@@ -30,7 +33,10 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
-    authScopes: (context) => ({ authenticated: context.identity !== null }),
+    authScopes: (context) => ({
+      authenticated: context.identity !== null,
+      workspaceRole: (scope) => checkWorkspaceRole(context, scope),
+    }),
     // Unauthenticated callers learn that they must sign in; others get one fixed message.
     unauthorizedError: (_parent, context, _info, result) =>
       needsSignIn(result.failure) || context.identity === null ? unauthenticatedError() : forbiddenError(),

@@ -3,6 +3,10 @@ import { builder } from './builder.js';
 import './auth/types.js';
 import './auth/queries.js';
 import './auth/mutations.js';
+import './workspaces/types.js';
+import './workspaces/queries.js';
+import './workspaces/permissions.js';
+import './workspaces/mutations.js';
 
 let schema: GraphQLSchema | undefined;
 
