@@ -64,6 +64,8 @@ const environmentSchema = z.object({
   COOKIE_SECURE: booleanFlag.optional(),
   /** Serve GraphiQL on GET /graphql. @default true outside production */
   GRAPHIQL: booleanFlag.optional(),
+  /** JSON file mapping legacy role names to roles for `import-members`; `--map` wins over it. */
+  IMPORT_ROLE_MAP_FILE: z.string().min(1).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -101,6 +103,7 @@ export interface Config {
     /** Only requests to the GraphQL endpoint carry the refresh cookie. */
     path: string;
   };
+  importRoleMapFile: string | undefined;
 }
 
 export const graphqlPath = '/graphql';
@@ -159,6 +162,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       secure: vars.COOKIE_SECURE ?? isProduction,
       path: graphqlPath,
     },
+    importRoleMapFile: vars.IMPORT_ROLE_MAP_FILE,
   };
   checkProductionSafety(config);
 
