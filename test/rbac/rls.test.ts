@@ -75,20 +75,42 @@ describe.each(backends)('row-level security on %s', (backend) => {
     await expect(insert).rejects.toThrow(/row-level security/);
   });
 
+  it('keeps the last owner even for raw SQL', async () => {
+    const demote = asA(
+      (tx) => tx.$executeRaw`UPDATE workspace_members SET role = 'admin' WHERE workspace_id = ${workspaceA}::uuid`,
+    );
+    await expect(demote).rejects.toThrow(/at least one owner/);
+    const leave = asA((tx) => tx.$executeRaw`DELETE FROM workspace_members WHERE user_id = ${userA}::uuid`);
+    await expect(leave).rejects.toThrow(/at least one owner/);
+    const owners = await prisma.workspaceMember.findMany({ where: { workspaceId: workspaceA } });
+    expect(owners.map((member) => member.role)).toEqual(['owner']);
+  });
+
+  it('shows platform admins every workspace', async () => {
+    const seen = await withUserScope(prisma, { userId: userA, isPlatformAdmin: true }, (tx) =>
+      tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM workspaces WHERE id IN (${workspaceA}::uuid, ${workspaceB}::uuid)`,
+    );
+    expect(seen.map((row) => row.id).sort()).toEqual([workspaceA, workspaceB].sort());
+  });
+
   it('does not let the scoped role read password hashes', async () => {
     const read = asA((tx) => tx.$queryRaw`SELECT password_hash FROM users`);
     await expect(read).rejects.toThrow(/permission denied/);
   });
 
   it('keeps scopes apart across 200 concurrent transactions', async () => {
-    const users = [userA, userB];
     const expected = new Map([
       [userA, workspaceA],
       [userB, workspaceB],
     ]);
+    for (let i = 0; i < 6; i++) {
+      const userId = (await insertUser(prisma, `pool-${i}`)).id;
+      expected.set(userId, await insertWorkspace(prisma, userId, `Pool ${i}`));
+    }
+    const users = [...expected.keys()];
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, index) => {
-        const userId = users[index % 2]!;
+        const userId = users[index % users.length]!;
         return withUserScope(
           prisma,
           { userId, isPlatformAdmin: false },

@@ -79,26 +79,36 @@ AS $$
   SELECT coalesce(current_setting('gatehouse.platform_admin', true), '') = 'on'
 $$;
 
--- True only inside the SECURITY DEFINER functions below, which set gatehouse.policy_lookup for
--- their own duration. It lets their lookups pass the policies when the table owner is not a
--- superuser (FORCE ROW LEVEL SECURITY applies to owners), which would otherwise recurse. The
--- application role can set the variable but never passes, because current_user is checked.
+-- True only while the SECURITY DEFINER functions below look rows up: they switch
+-- gatehouse.policy_lookup on around their own queries with set_config, because PostgreSQL 15 and
+-- later reject a SET clause for a custom variable in a function owned by a non-superuser. It lets
+-- their lookups pass the policies when the table owner is not a superuser (FORCE ROW LEVEL
+-- SECURITY applies to owners), which would otherwise recurse. The application role can set the
+-- variable but never passes, because current_user is checked.
 CREATE FUNCTION gatehouse_policy_lookup() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT current_setting('gatehouse.policy_lookup', true) = 'on' AND current_user <> 'gatehouse_rls'
+  SELECT coalesce(current_setting('gatehouse.policy_lookup', true), '') = 'on' AND current_user <> 'gatehouse_rls'
 $$;
 
 -- The caller's role in a workspace, or NULL. SECURITY DEFINER so that reading
 -- workspace_members from inside its own policies does not apply those policies again.
 CREATE FUNCTION workspace_role_of_caller(workspace uuid) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
-SET gatehouse.policy_lookup = 'on'
-AS $$
-  SELECT role::text FROM workspace_members WHERE workspace_id = workspace AND user_id = gatehouse_user_id()
-$$;
+AS E'
+DECLARE
+  previous text := current_setting(''gatehouse.policy_lookup'', true)\073
+  found_role text\073
+BEGIN
+  PERFORM set_config(''gatehouse.policy_lookup'', ''on'', true)\073
+  SELECT role::text INTO found_role FROM workspace_members
+    WHERE workspace_id = workspace AND user_id = gatehouse_user_id()\073
+  PERFORM set_config(''gatehouse.policy_lookup'', coalesce(previous, ''''), true)\073
+  RETURN found_role\073
+END
+';
 
 -- True when the caller holds at least minimum_role in the workspace, or is a platform admin.
 -- An unknown minimum_role is never satisfied.
@@ -143,12 +153,15 @@ $$;
 CREATE FUNCTION add_workspace_creator() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
-SET gatehouse.policy_lookup = 'on'
 AS E'
+DECLARE
+  previous text := current_setting(''gatehouse.policy_lookup'', true)\073
 BEGIN
   IF NEW.created_by IS NOT NULL THEN
+    PERFORM set_config(''gatehouse.policy_lookup'', ''on'', true)\073
     INSERT INTO workspace_members (id, workspace_id, user_id, role, updated_at)
     VALUES (gen_random_uuid(), NEW.id, NEW.created_by, ''owner'', now())\073
+    PERFORM set_config(''gatehouse.policy_lookup'', coalesce(previous, ''''), true)\073
   END IF\073
   RETURN NULL\073
 END
@@ -163,13 +176,18 @@ FOR EACH ROW EXECUTE FUNCTION add_workspace_creator();
 CREATE FUNCTION keep_a_workspace_owner() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = public, pg_temp
-SET gatehouse.policy_lookup = 'on'
 AS E'
+DECLARE
+  previous text := current_setting(''gatehouse.policy_lookup'', true)\073
+  orphaned boolean\073
 BEGIN
   PERFORM lock_workspace(OLD.workspace_id)\073
-  IF EXISTS (SELECT 1 FROM workspaces WHERE id = OLD.workspace_id)
+  PERFORM set_config(''gatehouse.policy_lookup'', ''on'', true)\073
+  orphaned := EXISTS (SELECT 1 FROM workspaces WHERE id = OLD.workspace_id)
      AND EXISTS (SELECT 1 FROM users WHERE id = OLD.user_id)
-     AND NOT EXISTS (SELECT 1 FROM workspace_members WHERE workspace_id = OLD.workspace_id AND role = ''owner'') THEN
+     AND NOT EXISTS (SELECT 1 FROM workspace_members WHERE workspace_id = OLD.workspace_id AND role = ''owner'')\073
+  PERFORM set_config(''gatehouse.policy_lookup'', coalesce(previous, ''''), true)\073
+  IF orphaned THEN
     RAISE EXCEPTION ''workspace % must keep at least one owner'', OLD.workspace_id USING ERRCODE = ''check_violation''\073
   END IF\073
   RETURN NULL\073
