@@ -10,9 +10,9 @@ export interface UserScope {
 }
 
 export interface ScopeOptions {
-  /** Longest wait for a pooled connection, in ms. @default 2000 (Prisma's default) */
+  /** Maximum wait for a pooled connection, in ms. @default 2000 (Prisma's default) */
   maxWait?: number;
-  /** Longest run of the whole transaction, in ms. @default 5000 (Prisma's default) */
+  /** Maximum duration of the whole transaction, in ms. @default 5000 (Prisma's default) */
   timeout?: number;
 }
 
@@ -23,9 +23,9 @@ export type ScopedClient = Prisma.TransactionClient;
  * platform-admin flag set, so the policies on workspaces and workspace_members filter every
  * statement `fn` sends, raw SQL included. Every read and write of those tables goes through here.
  *
- * Safe with pooled connections: SET LOCAL ROLE and set_config(..., true) last until the
- * transaction ends, and COMMIT or ROLLBACK resets both before the connection returns to the
- * pool, so the next borrower starts as the connecting user with no caller id.
+ * Safe with pooled connections: SET LOCAL ROLE and set_config(..., true) last only until the
+ * transaction ends. COMMIT or ROLLBACK resets both before the connection returns to the pool,
+ * so the next borrower starts as the connecting user with no caller id.
  */
 export function withUserScope<T>(
   prisma: PrismaClient,

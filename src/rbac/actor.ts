@@ -1,6 +1,6 @@
 import type { RequestOrigin } from '../audit/audit-log.js';
 
-/** Who performs a workspace operation, as the services and their audit events need it. */
+/** Identity and request origin of the performer of a workspace operation, for checks and audit events. */
 export interface Actor {
   /** Null for the command-line tools, which act with platform-admin rights. */
   userId: string | null;

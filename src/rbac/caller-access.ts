@@ -31,7 +31,7 @@ export function forgetCallerAccess(context: GatehouseContext): void {
   perRequest.delete(context);
 }
 
-/** The caller as an actor, or UNAUTHENTICATED. */
+/** Returns the caller as an actor, or raises UNAUTHENTICATED without one. */
 export async function requireActor(context: GatehouseContext): Promise<Actor> {
   const access = await callerAccess(context);
   if (!access) throw unauthenticatedError();

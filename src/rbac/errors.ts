@@ -1,15 +1,15 @@
 import { gatehouseError } from '../errors.js';
 
 /**
- * One answer for a workspace that does not exist and one the caller is not in, so nobody learns
- * which workspace ids exist.
+ * One error for a workspace that does not exist and one the caller is not in, so callers cannot
+ * learn which workspace ids exist.
  */
 export const workspaceNotFoundError = () => gatehouseError('NOT_FOUND', 'Workspace not found.');
 
 export const memberNotFoundError = () => gatehouseError('NOT_FOUND', 'Member not found in this workspace.');
 
 /**
- * One fixed answer for an unknown email, an invalid one and a disabled account. Callers still
+ * One fixed error for an unknown email, an invalid one and a disabled account. Callers still
  * learn that the address cannot be added, which adding by email cannot avoid.
  */
 export const addMemberEmailNotFoundError = () =>

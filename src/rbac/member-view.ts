@@ -37,7 +37,7 @@ export function toMemberView(member: SelectedMember): MemberView {
   return { ...rest, email: user.email, displayName: user.displayName };
 }
 
-/** The members of a workspace, owners first, then by email. */
+/** Lists the members of a workspace, owners first, then by email. */
 export async function listMembers(tx: ScopedClient, workspaceId: string): Promise<MemberView[]> {
   const members = await tx.workspaceMember.findMany({ where: { workspaceId }, select: memberSelect });
 

@@ -10,7 +10,7 @@ export interface PermissionCheck {
   userId: string;
 }
 
-/** Why a check came out as it did. A missing workspace and a foreign one both give not_a_member. */
+/** Reason for a check's result. A missing workspace and a foreign one both give not_a_member. */
 export type PermissionReason = 'role_sufficient' | 'platform_admin' | 'role_insufficient' | 'not_a_member';
 
 export interface PermissionResult {
@@ -19,7 +19,7 @@ export interface PermissionResult {
   reason: PermissionReason;
 }
 
-/** Longest list one checkPermissions call accepts. */
+/** Maximum number of checks in one checkPermissions call. */
 export const maxPermissionChecks = 100;
 
 interface Row {
@@ -29,7 +29,7 @@ interface Row {
 }
 
 /**
- * Answers permission checks in one SQL query, whatever their number, inside a transaction
+ * Runs permission checks in one SQL query, whatever their number, inside a transaction
  * scoped to the actor, so row-level security limits what the query can read.
  */
 export class PermissionService {

@@ -1,10 +1,10 @@
 import { badUserInputError } from '../errors.js';
 
 /**
- * The workspace roles from least to most access. This list is the one definition of the roles:
- * the GraphQL `Role` enum, the Pothos `workspaceRole` scope and the rule checks read it, and
- * the SQL function workspace_role_rank() in the workspaces migration repeats its ranks, which
- * test/rbac/roles.test.ts compares with this list.
+ * The workspace roles from least to most access, and the one definition of them. The GraphQL
+ * `Role` enum, the Pothos `workspaceRole` scope and the rule checks read this list. The SQL
+ * function workspace_role_rank() in the workspaces migration repeats its ranks, and
+ * test/rbac/roles.test.ts fails when the two differ.
  */
 export const workspaceRoles = ['viewer', 'editor', 'admin', 'owner'] as const;
 
@@ -25,12 +25,12 @@ export function parseWorkspaceRole(value: string, field = 'role'): WorkspaceRole
   throw badUserInputError(field, `Unknown role "${value}". Use one of: ${workspaceRoles.join(', ')}.`);
 }
 
-/** True when `held` includes `minimum`; a missing role includes nothing. */
+/** True when `held` includes `minimum`. A missing role includes nothing. */
 export function hasAtLeast(held: WorkspaceRole | null | undefined, minimum: WorkspaceRole): boolean {
   return held != null && roleRanks[held] >= roleRanks[minimum];
 }
 
-/** Who acts on a workspace: their role in it (null when not a member) and platform-admin status. */
+/** Rights of an actor in one workspace: the role (null when not a member) and platform-admin status. */
 export interface RoleHolder {
   role: WorkspaceRole | null;
   isPlatformAdmin: boolean;

@@ -13,19 +13,19 @@ export interface WorkspaceRoleScope {
 /**
  * The `workspaceRole` scope: passes for platform admins and members holding at least the role.
  * A member with a lower role fails, which the builder turns into FORBIDDEN. A caller who is not
- * a member gets NOT_FOUND, the same answer as for a workspace that does not exist. Both denials
+ * a member gets NOT_FOUND, the same error as for a workspace that does not exist. Both denials
  * are audited, rate limited per user and workspace.
  */
 export async function checkWorkspaceRole(context: GatehouseContext, scope: WorkspaceRoleScope): Promise<boolean> {
   const access = await callerAccess(context);
   if (!access) return false;
   if (access.actor.isPlatformAdmin) return true;
-  const held = isUuid(scope.workspaceId) ? access.roles.get(scope.workspaceId.toLowerCase()) : undefined;
-  if (hasAtLeast(held, scope.role)) return true;
+  const heldRole = isUuid(scope.workspaceId) ? access.roles.get(scope.workspaceId.toLowerCase()) : undefined;
+  if (hasAtLeast(heldRole, scope.role)) return true;
   if (isUuid(scope.workspaceId)) {
-    await context.services.rbac.denials.record(access.actor, scope.workspaceId, scope.role, held ? 'role_insufficient' : 'not_a_member');
+    await context.services.rbac.denials.record(access.actor, scope.workspaceId, scope.role, heldRole ? 'role_insufficient' : 'not_a_member');
   }
-  if (!held) throw workspaceNotFoundError();
+  if (!heldRole) throw workspaceNotFoundError();
 
   return false;
 }

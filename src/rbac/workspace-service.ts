@@ -19,7 +19,7 @@ export interface WorkspaceInput {
 export class WorkspaceService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** The workspaces the actor is a member of, by name. Platform admins also get only their own. */
+  /** Lists the workspaces the actor is a member of, by name. Platform admins also get only their own. */
   async listMine(actor: Actor): Promise<Workspace[]> {
     const userId = actor.userId;
     if (!userId) return [];
@@ -32,7 +32,7 @@ export class WorkspaceService {
     );
   }
 
-  /** One workspace the actor may see, or NOT_FOUND. */
+  /** Returns one workspace the actor may see, or raises NOT_FOUND. */
   async get(actor: Actor, workspaceId: string): Promise<Workspace> {
     if (!isUuid(workspaceId)) throw workspaceNotFoundError();
     const workspace = await this.scoped(actor, (tx) => tx.workspace.findUnique({ where: { id: workspaceId } }));

@@ -13,20 +13,20 @@ export type LoginInput = {
 
 export type PermissionCheckInput = {
   minimumRole: Role;
-  /** Whose permission to check; default the caller. Other users need a platform admin. */
+  /** User whose permission to check, by default the caller. Checking another user needs a platform admin. */
   userId?: string | number | null | undefined;
   workspaceId: string | number;
 };
 
-/** Why a permission check came out as it did. */
+/** Reason for the result of a permission check. */
 export type PermissionReason =
-  /** The user is not a member. A workspace that does not exist gives the same answer. */
+  /** The user is not a member. A workspace that does not exist returns the same reason. */
   | 'NOT_A_MEMBER'
   /** The user is a platform admin. */
   | 'PLATFORM_ADMIN'
   /** The user is a member with a lower role. */
   | 'ROLE_INSUFFICIENT'
-  /** The user holds the role or a higher one. */
+  /** The user has the role or a higher one. */
   | 'ROLE_SUFFICIENT';
 
 /** The rate-limit plan of a user. */

@@ -3,7 +3,7 @@ import { withUserScope } from '../../src/db/rls.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { uniqueEmail } from '../support/users.js';
 
-/** Inserts a user row directly; these tests never sign in with it. */
+/** Inserts a user row directly, for tests that never sign in with it. */
 export async function insertUser(prisma: PrismaClient, prefix = 'rls') {
   return prisma.user.create({
     data: { email: uniqueEmail(prefix), passwordHash: 'not-a-hash', displayName: prefix },

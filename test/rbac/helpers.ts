@@ -50,7 +50,7 @@ export function expectError(response: GraphQLResponse<unknown>, code: string, pa
   return response.body.errors![0]!;
 }
 
-/** The audit actions recorded for a workspace, oldest first. */
+/** Returns the audit actions recorded for a workspace, oldest first. */
 export async function workspaceActions(gatehouse: TestGatehouse, workspaceId: string) {
   const events = await gatehouse.app.services.prisma.auditLog.findMany({
     where: { workspaceId },

@@ -123,7 +123,7 @@ describe.each(backends)('permission checks on %s', (backend) => {
     }));
     const results = await service.check(actor, checks);
     expect(results.filter((result) => result.allowed)).toHaveLength(10);
-    // SET LOCAL ROLE and set_config open the scoped transaction, then one SELECT answers all 20.
+    // SET LOCAL ROLE and set_config open the scoped transaction, then one SELECT returns all 20 results.
     expect(operations).toEqual(['$executeRawUnsafe', '$queryRaw', '$queryRaw']);
   });
 });

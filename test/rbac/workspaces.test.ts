@@ -250,6 +250,7 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
       { token: second.accessToken },
     );
     expectError(byEditor, 'FORBIDDEN', ['transferOwnership']);
+
     const transferred = await gatehouse.op(
       TransferOwnershipDocument,
       { workspaceId: team, memberId: secondMemberId },
@@ -260,10 +261,12 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
     expect(firstRole.body.data?.myRole).toBe('ADMIN');
     const left = await gatehouse.op(LeaveWorkspaceDocument, { workspaceId: team }, { token: first.accessToken });
     expect(left.body.data?.leaveWorkspace).toBe(true);
+
     const byAdmin = await gatehouse.op(DeleteWorkspaceDocument, { workspaceId: team }, { token: first.accessToken });
     expectError(byAdmin, 'NOT_FOUND', ['deleteWorkspace']);
     const deleted = await gatehouse.op(DeleteWorkspaceDocument, { workspaceId: team }, { token: second.accessToken });
     expect(deleted.body.data?.deleteWorkspace).toBe(true);
+
     expect(await workspaceActions(gatehouse, team)).toEqual([
       'workspace.created',
       'role.granted',

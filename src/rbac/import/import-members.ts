@@ -9,7 +9,7 @@ import { recordWorkspaceEvent } from '../workspace-audit.js';
 import type { ImportRow } from './read-rows.js';
 import { mapLegacyRole, type RoleMap } from './role-map.js';
 
-/** What became of one row: a change, nothing to do, or a reason it was skipped. */
+/** Outcome of one row: a change, nothing to do, or the reason it was skipped. */
 export type RowOutcome =
   | { line: number; kind: 'add' | 'change' | 'unchanged'; workspace: string; email: string; role: WorkspaceRole; from?: WorkspaceRole }
   | { line: number; kind: 'skipped'; workspace: string; email: string; reason: string };
@@ -121,7 +121,7 @@ async function applyRow(
   return { ...base, kind: 'change', from: existing.role };
 }
 
-/** A workspace named by id or by slug. Slugs are never UUID-shaped, so the two cannot clash. */
+/** Finds a workspace by id or by slug. Slugs are never UUID-shaped, so the two cannot clash. */
 function findWorkspace(tx: ScopedClient, reference: string) {
   const where = isUuid(reference) ? { id: reference.toLowerCase() } : { slug: reference.toLowerCase() };
 

@@ -40,7 +40,7 @@ export function buildRoleMap(overrides: unknown = {}): RoleMap {
   return map;
 }
 
-/** The role for a legacy name, or undefined when the map has none. */
+/** Returns the role for a legacy name, or undefined when the map has none. */
 export function mapLegacyRole(map: RoleMap, legacy: string): WorkspaceRole | undefined {
   return map.get(legacy.trim().toLowerCase()) ?? undefined;
 }

@@ -7,14 +7,14 @@ import { builder } from '../builder.js';
 import { RoleEnum } from './types.js';
 
 const PermissionReasonEnum = builder.enumType('PermissionReason', {
-  description: 'Why a permission check came out as it did.',
+  description: 'Reason for the result of a permission check.',
   values: {
-    ROLE_SUFFICIENT: { value: 'role_sufficient', description: 'The user holds the role or a higher one.' },
+    ROLE_SUFFICIENT: { value: 'role_sufficient', description: 'The user has the role or a higher one.' },
     PLATFORM_ADMIN: { value: 'platform_admin', description: 'The user is a platform admin.' },
     ROLE_INSUFFICIENT: { value: 'role_insufficient', description: 'The user is a member with a lower role.' },
     NOT_A_MEMBER: {
       value: 'not_a_member',
-      description: 'The user is not a member. A workspace that does not exist gives the same answer.',
+      description: 'The user is not a member. A workspace that does not exist returns the same reason.',
     },
   } as const,
 });
@@ -31,7 +31,7 @@ const PermissionCheckInput = builder.inputType('PermissionCheckInput', {
   fields: (t) => ({
     workspaceId: t.id({ required: true }),
     minimumRole: t.field({ type: RoleEnum, required: true }),
-    userId: t.id({ description: 'Whose permission to check; default the caller. Other users need a platform admin.' }),
+    userId: t.id({ description: 'User whose permission to check, by default the caller. Checking another user needs a platform admin.' }),
   }),
 });
 
@@ -60,7 +60,7 @@ builder.queryField('checkPermission', (t) =>
   t.field({
     type: PermissionResultRef,
     authScopes: { authenticated: true },
-    description: 'Whether a user holds at least a role in a workspace. Other users than the caller need a platform admin.',
+    description: 'Checks whether a user has at least a role in a workspace. Checking another user than the caller needs a platform admin.',
     args: {
       workspaceId: t.arg.id({ required: true }),
       minimumRole: t.arg({ type: RoleEnum, required: true }),
@@ -74,7 +74,7 @@ builder.queryField('checkPermissions', (t) =>
   t.field({
     type: [PermissionResultRef],
     authScopes: { authenticated: true },
-    description: `Answers up to ${maxPermissionChecks} checks with one database query, in the order sent.`,
+    description: `Runs up to ${maxPermissionChecks} checks with one database query and returns the results in the order sent.`,
     args: { checks: t.arg({ type: [PermissionCheckInput], required: true }) },
     resolve: (_root, args, context) => runChecks(context, args.checks),
   }),
