@@ -191,6 +191,33 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
     expectError(removed, 'LAST_OWNER', ['removeMember']);
   });
 
+  it('keeps an owner when two owners demote each other at once', async () => {
+    const first = await newUser(gatehouse);
+    const second = await newUser(gatehouse);
+    const team = await createWorkspace(gatehouse, first, 'Pair');
+    const secondMemberId = await addMember(gatehouse, first, team.id, second, 'OWNER');
+    const firstMemberId = team.members[0]!.id;
+    const responses = await Promise.all([
+      gatehouse.op(
+        ChangeMemberRoleDocument,
+        { workspaceId: team.id, memberId: secondMemberId, role: 'ADMIN' },
+        { token: first.accessToken },
+      ),
+      gatehouse.op(
+        ChangeMemberRoleDocument,
+        { workspaceId: team.id, memberId: firstMemberId, role: 'ADMIN' },
+        { token: second.accessToken },
+      ),
+    ]);
+    const codes = responses.map((response) => response.body.errors?.[0]?.extensions?.code ?? 'OK');
+    expect(codes.filter((code) => code === 'OK')).toHaveLength(1);
+    expect(codes.filter((code) => code === 'LAST_OWNER' || code === 'FORBIDDEN')).toHaveLength(1);
+    const owners = await gatehouse.app.services.prisma.workspaceMember.count({
+      where: { workspaceId: team.id, role: 'owner' },
+    });
+    expect(owners).toBe(1);
+  });
+
   it('rejects a member id of another workspace', async () => {
     const other = await newUser(gatehouse);
     const otherWorkspace = await createWorkspace(gatehouse, other, 'Other');
