@@ -18,6 +18,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
 import { openRedis } from './state/redis.js';
+import { buildRbacServices, type RbacServices } from './rbac/services.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -30,6 +31,7 @@ export interface Services {
   /** Throttled writes of each session's `lastUsedAt`. */
   activity: SessionActivity;
   rateLimits: RateLimitService;
+  rbac: RbacServices;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -122,7 +124,9 @@ function buildServices(
   const account = new AccountService({ prisma, hasher, revocations, logger });
   const activity = new SessionActivity({ prisma, redis, logger });
 
-  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits };
+  const rbac = buildRbacServices(prisma, logger);
+
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, rbac };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */

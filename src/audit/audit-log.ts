@@ -20,6 +20,16 @@ export const auditActions = {
   userEnabled: 'user.enabled',
   rateLimitExceeded: 'rate_limit.exceeded',
   rateLimitConfigChanged: 'rate_limit.config_changed',
+  workspaceCreated: 'workspace.created',
+  workspaceUpdated: 'workspace.updated',
+  workspaceDeleted: 'workspace.deleted',
+  roleGranted: 'role.granted',
+  roleChanged: 'role.changed',
+  roleRevoked: 'role.revoked',
+  ownershipTransferred: 'ownership.transferred',
+  accessDenied: 'access.denied',
+  platformAdminGranted: 'platform_admin.granted',
+  platformAdminRevoked: 'platform_admin.revoked',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

@@ -1,6 +1,8 @@
 import { generateSigningJwk } from '../auth/keys.js';
 import { rotateKeysCommand } from './keys-rotate.js';
 import { diffMigrationsToSchema } from '../db/schema-engine.js';
+import { setPlatformAdmin } from './admin.js';
+import { importMembers, importMembersUsage } from './import-members.js';
 
 const usage = `Usage: npm run gatehouse -- <command>
 
@@ -12,6 +14,12 @@ Commands:
                     JWT_PRIVATE_JWKS_FILE, else DATA_DIR/jwks.json. Restart to apply.
   migrations diff   Print the SQL that takes the migrations to prisma/schema.prisma.
                     Save it as prisma/migrations/<timestamp>_<name>/migration.sql.
+  admin grant EMAIL   Make the user with this email a platform admin.
+  admin revoke EMAIL  Take platform admin away from the user with this email.
+  import-members FILE Add workspace members from a JSON or CSV file.
+${importMembersUsage}
+The database commands read DATABASE_URL or DATA_DIR as the server does. Stop the server
+before using them on the embedded database.
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -33,11 +41,16 @@ const commands: Record<string, Command> = {
 
     return 0;
   },
+  'admin grant': (args) => setPlatformAdmin(args, true),
+  'admin revoke': (args) => setPlatformAdmin(args, false),
+  'import-members': (args) => importMembers(args),
 };
 
 async function run(argv: string[]): Promise<number> {
   const name = argv.slice(0, 2).join(' ');
   const command = commands[name];
+  const singleWord = argv[0] === undefined ? undefined : commands[argv[0]];
+  if (!command && singleWord) return singleWord(argv.slice(1));
   if (!command) {
     process.stderr.write(argv.length > 0 ? `Unknown command: ${argv.join(' ')}\n\n${usage}` : usage);
 

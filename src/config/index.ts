@@ -106,6 +106,8 @@ const environmentSchema = z.object({
     .transform((value) => value.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()])))
     .default([]),
+  /** JSON file mapping legacy role names to roles for `import-members`; `--map` wins over it. */
+  IMPORT_ROLE_MAP_FILE: z.string().min(1).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -167,6 +169,7 @@ export interface Config {
   };
   /** Client addresses that no quota or per-address login limit applies to. */
   rateLimitExemptIps: string[];
+  importRoleMapFile: string | undefined;
 }
 
 export const graphqlPath = '/graphql';
@@ -246,6 +249,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxRegistrationsPerIp: vars.REGISTER_MAX_PER_IP,
     },
     rateLimitExemptIps: vars.RATE_LIMIT_EXEMPT_IPS,
+    importRoleMapFile: vars.IMPORT_ROLE_MAP_FILE,
   };
   checkProductionSafety(config);
 

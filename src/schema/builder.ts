@@ -3,12 +3,15 @@ import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos
 import type { GatehouseContext } from '../context.js';
 import { forbiddenError, gatehouseError, unauthenticatedError } from '../errors.js';
 import { isPlatformAdmin } from './caller.js';
+import { checkWorkspaceRole, type WorkspaceRoleScope } from '../rbac/workspace-scope.js';
 
 export interface AuthScopes {
   /** A caller with a valid access token of a live session. */
   authenticated: boolean;
   /** A signed-in platform admin whose account is not disabled; loads the user row once per request. */
   platformAdmin: boolean;
+  /** A member of the workspace with at least the role, or a platform admin. */
+  workspaceRole: WorkspaceRoleScope;
 }
 
 /** True when the failure, or every branch of it, is a missing sign-in. */
@@ -36,6 +39,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (context) => ({
       authenticated: context.identity !== null,
       platformAdmin: () => isPlatformAdmin(context),
+      workspaceRole: (scope) => checkWorkspaceRole(context, scope),
     }),
     // Unauthenticated callers learn that they must sign in; others get one fixed message.
     unauthorizedError: (_parent, context, _info, result) =>

@@ -10,6 +10,10 @@ import './admin/mutations.js';
 import './rate-limits/types.js';
 import './rate-limits/queries.js';
 import './rate-limits/mutations.js';
+import './workspaces/types.js';
+import './workspaces/queries.js';
+import './workspaces/permissions.js';
+import './workspaces/mutations.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { badUserInputError } from '../errors.js';
+import { isUuid } from './workspace-access.js';
+
+const slugShape = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Checks a slug chosen by a user: 1 to 63 lower-case letters, digits and inner hyphens, and
+ * never shaped like a UUID, so that import files can name a workspace by id or slug.
+ */
+export function parseSlug(value: string): string {
+  const slug = value.trim();
+  if (!slugShape.test(slug) || isUuid(slug)) {
+    throw badUserInputError(
+      'slug',
+      'Slug must be 1 to 63 lower-case letters, digits and inner hyphens, such as "design-team".',
+    );
+  }
+
+  return slug;
+}
+
+/** Derives a slug from a workspace name, with a random suffix so that equal names do not collide. */
+export function slugFromName(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/g, '');
+
+  return `${base || 'workspace'}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Checks a workspace name: 1 to 100 characters after trimming. */
+export function parseWorkspaceName(value: string): string {
+  const name = value.trim();
+  if (name.length === 0 || name.length > 100) {
+    throw badUserInputError('name', 'Name must be 1 to 100 characters.');
+  }
+
+  return name;
+}

@@ -1,0 +1,31 @@
+import type { GatehouseContext } from '../context.js';
+import { callerAccess } from './caller-access.js';
+import { workspaceNotFoundError } from './errors.js';
+import { hasAtLeast, type WorkspaceRole } from './roles.js';
+import { isUuid } from './workspace-access.js';
+
+/** Parameter of the `workspaceRole` auth scope: the workspace and the least role that passes. */
+export interface WorkspaceRoleScope {
+  workspaceId: string;
+  role: WorkspaceRole;
+}
+
+/**
+ * The `workspaceRole` scope: passes for platform admins and members holding at least the role.
+ * A member with a lower role fails, which the builder turns into FORBIDDEN. A caller who is not
+ * a member gets NOT_FOUND, the same error as for a workspace that does not exist. Both denials
+ * are audited, rate limited per user and workspace.
+ */
+export async function checkWorkspaceRole(context: GatehouseContext, scope: WorkspaceRoleScope): Promise<boolean> {
+  const access = await callerAccess(context);
+  if (!access) return false;
+  if (access.actor.isPlatformAdmin) return true;
+  const heldRole = isUuid(scope.workspaceId) ? access.roles.get(scope.workspaceId.toLowerCase()) : undefined;
+  if (hasAtLeast(heldRole, scope.role)) return true;
+  if (isUuid(scope.workspaceId)) {
+    await context.services.rbac.denials.record(access.actor, scope.workspaceId, scope.role, heldRole ? 'role_insufficient' : 'not_a_member');
+  }
+  if (!heldRole) throw workspaceNotFoundError();
+
+  return false;
+}
