@@ -1,6 +1,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOrigin } from './audit/audit-log.js';
+import type { Logger } from './logger.js';
 import type { Services } from './services.js';
 
 /** The caller behind a verified access token. */
@@ -30,4 +31,8 @@ export interface GatehouseContext extends YogaInitialContext, ServerContext {
   /** True when an access token was sent but rejected, so `me` fails instead of returning null. */
   rejectedToken: boolean;
   cookies: CookieJar;
+  /** Id of this request, from a safe X-Request-Id header or generated; echoed in the response. */
+  requestId: string;
+  /** Logger whose lines carry `requestId`. */
+  logger: Logger;
 }
