@@ -14,6 +14,10 @@ import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { openRedis } from './state/redis.js';
+import { noWorkspaceAccess, type AuditAccess } from './audit/audit-access.js';
+import { AuditRetentionJob } from './audit/retention.js';
+import { GatehouseMetrics } from './observability/metrics.js';
+import { HealthChecks } from './ops/health.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -22,6 +26,11 @@ export interface Services {
   sessions: SessionService;
   accessTokens: AccessTokens;
   keys: KeyRing;
+  /** Prometheus metrics; other code increments counters such as `rateLimitRejections`. */
+  metrics: GatehouseMetrics;
+  health: HealthChecks;
+  /** Which workspaces' audit events a user who is not a platform admin may read. */
+  auditAccess: AuditAccess;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -31,6 +40,8 @@ export interface App {
   db: Database;
   redis: Redis | undefined;
   services: Services;
+  /** Deletes audit events past AUDIT_RETENTION_DAYS; started here, stopped by close(). */
+  auditRetention: AuditRetentionJob;
   close(): Promise<void>;
 }
 
@@ -55,7 +66,17 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
       );
     }
-    const services = buildServices(config, logger, db.prisma, keys, redis);
+    const services: Services = {
+      ...buildServices(config, logger, db.prisma, keys, redis),
+      ...buildOpsServices(logger, db, redis),
+    };
+    const auditRetention = new AuditRetentionJob({
+      prisma: db.prisma,
+      logger,
+      retentionDays: config.audit.retentionDays,
+      intervalMs: config.audit.retentionIntervalMs,
+    });
+    auditRetention.start();
 
     return {
       config,
@@ -63,7 +84,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       db,
       redis,
       services,
+      auditRetention,
       async close() {
+        await auditRetention.stop();
         redis?.disconnect();
         await db.close();
       },
@@ -80,7 +103,7 @@ function buildServices(
   prisma: PrismaClient,
   keys: KeyRing,
   redis: Redis | undefined,
-): Services {
+): Omit<Services, OpsServiceName> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
   const revocations: RevocationList = redis
@@ -102,4 +125,20 @@ function buildServices(
   });
 
   return { prisma, auth, sessions, accessTokens, keys };
+}
+
+type OpsServiceName = 'metrics' | 'health' | 'auditAccess';
+
+/** Builds metrics, health checks and audit access; services.ts keeps them apart from auth. */
+function buildOpsServices(
+  logger: Logger,
+  db: Database,
+  redis: Redis | undefined,
+): Pick<Services, OpsServiceName> {
+  const metrics = new GatehouseMetrics({
+    redisDegraded: () => (redis && redis.status !== 'ready' ? 1 : 0),
+    databasePool: () => db.poolStats(),
+  });
+
+  return { metrics, health: new HealthChecks({ db, redis, logger }), auditAccess: noWorkspaceAccess };
 }

@@ -11,6 +11,7 @@ export const auditActions = {
   tokenRefreshed: 'token.refreshed',
   tokenReuseDetected: 'token.reuse_detected',
   loggedOut: 'user.logged_out',
+  auditPurged: 'audit.purged',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

@@ -3,6 +3,9 @@ import { builder } from './builder.js';
 import './auth/types.js';
 import './auth/queries.js';
 import './auth/mutations.js';
+import './audit/types.js';
+import './audit/queries.js';
+import './ops/health.js';
 
 let schema: GraphQLSchema | undefined;
 
