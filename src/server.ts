@@ -98,7 +98,7 @@ export function createServer(app: App): GatehouseServer {
             : false
       : false,
     renderGraphiQL: createGraphiqlRenderer(graphiqlDist !== undefined),
-    // Yoga's own health check answers any URL that ends with this value, before any plugin runs.
+    // Yoga's own health check responds to any URL that ends with this value, before any plugin runs.
     // No request URL contains a space, so useHealth serves /health instead.
     healthCheckEndpoint: ' yoga health check disabled',
     cors: corsFromAllowList(config.corsOrigins),

@@ -29,7 +29,7 @@ export interface Services {
   /** Prometheus metrics; other code increments counters such as `rateLimitRejections`. */
   metrics: GatehouseMetrics;
   health: HealthChecks;
-  /** Which workspaces' audit events a user who is not a platform admin may read. */
+  /** Access check for the audit events of a workspace, used for callers who are not platform admins. */
   auditAccess: AuditAccess;
 }
 

@@ -76,7 +76,7 @@ export async function readAuditPage(
       ],
     };
   }
-  // One extra row tells whether another page follows.
+  // One extra row shows whether another page follows.
   const rows = await prisma.auditLog.findMany({
     where,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -2,7 +2,7 @@ import type { CORSOptions } from 'graphql-yoga';
 
 /**
  * Builds Yoga's CORS option from the CORS_ORIGINS allow-list. A listed origin gets its own
- * origin back with credentials allowed; any other origin gets no CORS headers at all, so the
+ * origin back with credentials allowed. Any other origin gets no CORS headers at all, so the
  * browser blocks the response. An empty list allows no cross-origin access.
  */
 export function corsFromAllowList(origins: readonly string[]): (request: Request) => CORSOptions {

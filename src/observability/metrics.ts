@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** What the gauges read when Prometheus scrapes: Redis state and database pool use. */
+/** Probes that the gauges read on each scrape: Redis state and database pool use. */
 export interface MetricsProbes {
   /** 1 while Redis is configured but not connected, else 0. */
   redisDegraded(): number;

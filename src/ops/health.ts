@@ -45,10 +45,11 @@ export class HealthChecks {
       this.checkMigrations(),
       this.checkRedis(),
     ]);
-    const unavailable = database.status === 'failed' || migrations.status === 'failed';
-    const status = unavailable ? 'unavailable' : redis.status === 'degraded' ? 'degraded' : 'ok';
+    const checks = { database, migrations, redis };
+    if (database.status === 'failed' || migrations.status === 'failed') return { status: 'unavailable', checks };
+    if (redis.status === 'degraded') return { status: 'degraded', checks };
 
-    return { status, checks: { database, migrations, redis } };
+    return { status: 'ok', checks };
   }
 
   async versions(): Promise<VersionReport> {

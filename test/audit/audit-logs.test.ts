@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPlatformAdmin } from '../../src/auth/platform-admin.js';
-import { AuditLogsDocument } from '../generated/graphql.js';
+import { AuditLogsDocument, type AuditLogsQuery } from '../generated/graphql.js';
 import { registerPlatformAdmin } from '../support/admins.js';
-import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { backends, startGatehouse, type GraphQLResponse, type TestGatehouse } from '../support/gatehouse.js';
 import { registerUser } from '../support/users.js';
 
 const eventCount = 1000;
@@ -46,7 +46,11 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     const indexes: number[] = [];
     let after: string | null = null;
     for (let page = 0; page < 200; page++) {
-      const response = await gatehouse.op(AuditLogsDocument, { filter, first, after }, { token: admin.accessToken });
+      const response: GraphQLResponse<AuditLogsQuery> = await gatehouse.op(
+        AuditLogsDocument,
+        { filter, first, after },
+        { token: admin.accessToken },
+      );
       expect(response.body.errors).toBeUndefined();
       const connection = response.body.data!.auditLogs;
       expect(connection.edges.length).toBeLessThanOrEqual(first);
