@@ -111,9 +111,11 @@ export function createServer(app: App): GatehouseServer {
     plugins: [
       useRequestId({ logger }),
       useSecurityHeaders({ hsts: config.isProduction, graphiqlSources: graphiqlDist ? [] : [graphiqlCdnOrigin] }),
-      useHostAllowlist({ allowedHosts: config.allowedHosts, logger }),
+      // Probes and scrapers address the instance by IP, so health and metrics come before the
+      // Host check; useMetrics applies the Host check itself to tokenless loopback scrapes.
       useHealth({ health: services.health }),
-      useMetrics({ metrics: services.metrics, token: config.metricsToken }),
+      useMetrics({ metrics: services.metrics, token: config.metricsToken, allowedHosts: config.allowedHosts }),
+      useHostAllowlist({ allowedHosts: config.allowedHosts, logger }),
       ...(graphiqlDist ? [useGraphiqlAssets({ dist: graphiqlDist })] : []),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
       useRefreshCookie(config.cookie),

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { ServerContext } from '../context.js';
 import type { GatehouseMetrics } from '../observability/metrics.js';
 import { normalizeIp } from '../request-origin.js';
+import { isHostAllowed } from './use-host-allowlist.js';
 import { recordOutcome, type ExecutionOutcome } from '../observability/outcomes.js';
 
 export interface MetricsOptions {
@@ -14,6 +15,11 @@ export interface MetricsOptions {
    * the same host would otherwise open the endpoint to everyone behind it.
    */
   token?: string;
+  /**
+   * ALLOWED_HOSTS. A tokenless loopback scrape must use an allowed Host, so a web page that
+   * rebinds its DNS name to 127.0.0.1 cannot read the metrics. @default [] (any host)
+   */
+  allowedHosts?: readonly string[];
   /** @default /metrics */
   path?: string;
 }
@@ -55,11 +61,13 @@ export function operationLabel(document: DocumentNode, operationName: string | n
 export function useMetrics(options: MetricsOptions): Plugin<{ req?: ServerContext['req'] }> {
   const { metrics } = options;
   const path = options.path ?? '/metrics';
+  const allowedHosts = options.allowedHosts ?? [];
 
   return {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (url.pathname !== path) return;
-      if (!isLoopback(request, serverContext as ServerContext) && !hasToken(request, options.token)) {
+      const loopback = isLoopback(request, serverContext as ServerContext) && isHostAllowed(request, allowedHosts);
+      if (!loopback && !hasToken(request, options.token)) {
         endResponse(new fetchAPI.Response('Forbidden', { status: 403, headers: { 'content-type': 'text/plain' } }));
         return;
       }

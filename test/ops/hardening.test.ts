@@ -184,14 +184,23 @@ describe('hardening in production', () => {
   });
 
   it.each(['evil.example.net', 'auth.example.com.evil.net', 'localhost'])('rejects Host %s', async (host) => {
-    for (const path of ['/graphql', '/health']) {
-      const response = await rawRequest(`${gatehouse.url}${path}`, {
-        method: path === '/graphql' ? 'POST' : 'GET',
-        headers: { host, 'content-type': 'application/json' },
-        body: path === '/graphql' ? meQuery : undefined,
-      });
-      expect(response.status).toBe(400);
-      expect(JSON.parse(response.body).errors[0].extensions.code).toBe('HOST_NOT_ALLOWED');
+    const graphql = await rawRequest(`${gatehouse.url}/graphql`, {
+      method: 'POST',
+      headers: { host, 'content-type': 'application/json' },
+      body: meQuery,
+    });
+    expect(graphql.status).toBe(400);
+    expect(JSON.parse(graphql.body).errors[0].extensions.code).toBe('HOST_NOT_ALLOWED');
+    const jwks = await rawRequest(`${gatehouse.url}/.well-known/jwks.json`, { headers: { host } });
+    expect(jwks.status).toBe(400);
+    const metrics = await rawRequest(`${gatehouse.url}/metrics`, { headers: { host } });
+    expect(metrics.status).toBe(403);
+  });
+
+  it('serves probes for any Host', async () => {
+    for (const path of ['/health', '/ready']) {
+      const response = await rawRequest(`${gatehouse.url}${path}`, { headers: { host: '10.1.2.3:4000' } });
+      expect(response.status).toBe(200);
     }
   });
 
