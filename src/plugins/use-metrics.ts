@@ -10,9 +10,9 @@ import { recordOutcome, type ExecutionOutcome } from '../observability/outcomes.
 export interface MetricsOptions {
   metrics: GatehouseMetrics;
   /**
-   * Bearer token that lets any client read the metrics. Without it, only loopback clients can,
-   * and a request carrying X-Forwarded-For never counts as loopback, because a reverse proxy on
-   * the same host would otherwise open the endpoint to everyone behind it.
+   * Bearer token that lets any client read the metrics. Without it, only loopback clients can.
+   * A request carrying X-Forwarded-For never counts as loopback, because a reverse proxy on the
+   * same host would otherwise open the endpoint to everyone behind it.
    */
   token?: string;
   /**
