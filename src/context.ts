@@ -2,6 +2,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOrigin } from './audit/audit-log.js';
 import type { RateLimitStatus } from './rate-limit/windows.js';
+import type { Logger } from './logger.js';
 import type { Services } from './services.js';
 
 /** The caller behind a verified access token. */
@@ -33,4 +34,8 @@ export interface GatehouseContext extends YogaInitialContext, ServerContext {
   cookies: CookieJar;
   /** The quota status of the operation being executed, set by the useRateLimits plugin. */
   rateLimit?: RateLimitStatus;
+  /** Id of this request, from a safe X-Request-Id header or generated; echoed in the response. */
+  requestId: string;
+  /** Logger whose lines carry `requestId`. */
+  logger: Logger;
 }

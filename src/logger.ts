@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { requestScope } from './observability/request-context.js';
 
 export type { Logger };
 
@@ -31,6 +32,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'gatehouse' },
     redact: { paths: redactedPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line written while a request runs carries its id, also from services that hold the
+    // process logger rather than the request's child logger.
+    mixin: (_fields: object, _level: number, logger: Logger) => {
+      const scope = requestScope.getStore();
+      // A request's child logger already binds the id; adding it again would repeat the key.
+      if (!scope || 'requestId' in logger.bindings()) return {};
+
+      return { requestId: scope.requestId };
+    },
   };
 
   return destination ? pino(options, destination) : pino(options);

@@ -15,6 +15,16 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimits } from './plugins/use-rate-limits.js';
 import { buildSchema } from './schema/index.js';
 import type { App } from './services.js';
+import { findGraphiqlDist } from './graphiql/assets.js';
+import { createGraphiqlRenderer, graphiqlCdnOrigin } from './graphiql/render.js';
+import { corsFromAllowList } from './http/cors.js';
+import { useGraphiqlAssets } from './plugins/use-graphiql-assets.js';
+import { useHealth } from './plugins/use-health.js';
+import { isHostAllowed, useHostAllowlist } from './plugins/use-host-allowlist.js';
+import { useIntrospectionControl } from './plugins/use-introspection-control.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import { useRequestId } from './plugins/use-request-id.js';
+import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -74,11 +84,29 @@ export function createServer(app: App): GatehouseServer {
   const { config, logger, services } = app;
   const jwks = JSON.stringify(publicJwks(services.keys));
   const requestOrigin = createOriginResolver(config.trustedProxies);
+  const graphiqlDist = config.graphiql ? findGraphiqlDist() : undefined;
+  if (config.graphiql && !graphiqlDist) {
+    logger.warn(
+      'GraphiQL loads its scripts from unpkg.com because @graphql-yoga/graphiql is not installed; install it to serve them from this server.',
+    );
+  }
 
   return createYoga<ServerContext, BaseContext>({
     schema: buildSchema(),
     graphqlEndpoint: graphqlPath,
-    graphiql: config.graphiql ? { title: 'Gatehouse', credentials: 'same-origin' } : false,
+    // A request for a host outside ALLOWED_HOSTS gets no page, so useHostAllowlist rejects it.
+    graphiql: config.graphiql
+      ? (request) =>
+          isHostAllowed(request, config.allowedHosts)
+            ? ({ title: 'Gatehouse', credentials: 'same-origin', nonce: cspNonce(request) } as object)
+            : false
+      : false,
+    renderGraphiQL: createGraphiqlRenderer(graphiqlDist !== undefined),
+    // Yoga's own health check responds to any URL that ends with this value, before any plugin runs.
+    // No request URL contains a space, so useHealth serves /health instead.
+    healthCheckEndpoint: ' yoga health check disabled',
+    cors: corsFromAllowList(config.corsOrigins),
+    maxRequestBodySize: config.maxBodyBytes,
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
@@ -87,6 +115,14 @@ export function createServer(app: App): GatehouseServer {
     context: ({ request, req }) => ({ services, origin: requestOrigin(request, { req }) }),
     plugins: [
       useBatchGuard(),
+      useRequestId({ logger }),
+      useSecurityHeaders({ hsts: config.isProduction, graphiqlSources: graphiqlDist ? [] : [graphiqlCdnOrigin] }),
+      // Probes and scrapers address the instance by IP, so health and metrics come before the
+      // Host check; useMetrics applies the Host check itself to tokenless loopback scrapes.
+      useHealth({ health: services.health }),
+      useMetrics({ metrics: services.metrics, token: config.metricsToken, allowedHosts: config.allowedHosts }),
+      useHostAllowlist({ allowedHosts: config.allowedHosts, logger }),
+      ...(graphiqlDist ? [useGraphiqlAssets({ dist: graphiqlDist })] : []),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
       useRefreshCookie(config.cookie),
       useAuthentication({
@@ -98,6 +134,7 @@ export function createServer(app: App): GatehouseServer {
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
       useRateLimits({ rateLimits: services.rateLimits, logger }),
+      useIntrospectionControl({ enabled: config.isProduction }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

@@ -19,6 +19,10 @@ import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
 import { openRedis } from './state/redis.js';
 import { buildRbacServices, type RbacServices } from './rbac/services.js';
+import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js';
+import { AuditRetentionJob } from './audit/retention.js';
+import { GatehouseMetrics } from './observability/metrics.js';
+import { HealthChecks } from './ops/health.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -32,6 +36,11 @@ export interface Services {
   activity: SessionActivity;
   rateLimits: RateLimitService;
   rbac: RbacServices;
+  /** Prometheus metrics; other code increments counters such as `rateLimitRejections`. */
+  metrics: GatehouseMetrics;
+  health: HealthChecks;
+  /** Access check for the audit events of a workspace, used for callers who are not platform admins. */
+  auditAccess: AuditAccess;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -41,6 +50,8 @@ export interface App {
   db: Database;
   redis: Redis | undefined;
   services: Services;
+  /** Deletes audit events past AUDIT_RETENTION_DAYS; started here, stopped by close(). */
+  auditRetention: AuditRetentionJob;
   close(): Promise<void>;
 }
 
@@ -65,8 +76,18 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
       );
     }
-    const services = buildServices(config, logger, db.prisma, keys, redis);
+    const services: Services = {
+      ...buildServices(config, logger, db.prisma, keys, redis),
+      ...buildOpsServices(logger, db, redis),
+    };
     const cleanup = startCleanup(config, logger, db.prisma);
+    const auditRetention = new AuditRetentionJob({
+      prisma: db.prisma,
+      logger,
+      retentionDays: config.audit.retentionDays,
+      intervalMs: config.audit.retentionIntervalMs,
+    });
+    auditRetention.start();
 
     return {
       config,
@@ -74,9 +95,11 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       db,
       redis,
       services,
+      auditRetention,
       async close() {
         await cleanup?.stop();
         services.rateLimits.close();
+        await auditRetention.stop();
         redis?.disconnect();
         await db.close();
       },
@@ -93,7 +116,7 @@ function buildServices(
   prisma: PrismaClient,
   keys: KeyRing,
   redis: Redis | undefined,
-): Services {
+): Omit<Services, OpsServiceName> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
   const revocations: RevocationList = redis
@@ -126,7 +149,9 @@ function buildServices(
 
   const rbac = buildRbacServices(prisma, logger);
 
-  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, rbac };
+  const auditAccess = membershipAuditAccess(rbac.permissions);
+
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, rbac, auditAccess };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */
@@ -135,4 +160,20 @@ function startCleanup(config: Config, logger: Logger, prisma: PrismaClient): Cle
   if (intervalSeconds === 0) return undefined;
 
   return startCleanupJob(prisma, { intervalSeconds, retentionSeconds }, logger);
+}
+
+type OpsServiceName = 'metrics' | 'health';
+
+/** Builds metrics, health checks and audit access; services.ts keeps them apart from auth. */
+function buildOpsServices(
+  logger: Logger,
+  db: Database,
+  redis: Redis | undefined,
+): Pick<Services, OpsServiceName> {
+  const metrics = new GatehouseMetrics({
+    redisDegraded: () => (redis && redis.status !== 'ready' ? 1 : 0),
+    databasePool: () => db.poolStats(),
+  });
+
+  return { metrics, health: new HealthChecks({ db, redis, logger }) };
 }

@@ -30,6 +30,7 @@ export const auditActions = {
   accessDenied: 'access.denied',
   platformAdminGranted: 'platform_admin.granted',
   platformAdminRevoked: 'platform_admin.revoked',
+  auditPurged: 'audit.purged',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

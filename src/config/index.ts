@@ -108,6 +108,27 @@ const environmentSchema = z.object({
     .default([]),
   /** JSON file mapping legacy role names to roles for `import-members`; `--map` wins over it. */
   IMPORT_ROLE_MAP_FILE: z.string().min(1).optional(),
+  /** Audit events older than this many days are deleted by the retention job. @default 90 */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Seconds between runs of the audit retention job; 0 disables the job. @default 3600 */
+  AUDIT_RETENTION_INTERVAL_SECONDS: seconds(0, 86_400).default(3600),
+  /**
+   * Comma-separated exact origins (scheme://host[:port]) that browsers may call from, with
+   * credentials. Unset means no cross-origin access at all. @default none
+   */
+  CORS_ORIGINS: z.string().optional(),
+  /**
+   * Comma-separated Host header values (host or host:port) accepted in production; other hosts
+   * get 400 HOST_NOT_ALLOWED. Required in production. @default any host outside production
+   */
+  ALLOWED_HOSTS: z.string().optional(),
+  /** Largest accepted request body in bytes; larger bodies get 413 PAYLOAD_TOO_LARGE. @default 102400 */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(102_400),
+  /**
+   * Bearer token that lets non-loopback clients read /metrics. Without it, only loopback
+   * clients can read /metrics. Use at least 32 random characters. @default none
+   */
+  METRICS_TOKEN: z.string().min(32, 'use at least 32 characters').optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -170,6 +191,17 @@ export interface Config {
   /** Client addresses that no quota or per-address login limit applies to. */
   rateLimitExemptIps: string[];
   importRoleMapFile: string | undefined;
+  audit: {
+    retentionDays: number;
+    /** Milliseconds between retention runs; 0 disables the job. */
+    retentionIntervalMs: number;
+  };
+  /** Exact origins allowed by CORS; empty allows none. */
+  corsOrigins: string[];
+  /** Host header values accepted; empty accepts any host (only outside production). */
+  allowedHosts: string[];
+  maxBodyBytes: number;
+  metricsToken: string | undefined;
 }
 
 export const graphqlPath = '/graphql';
@@ -250,6 +282,14 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     },
     rateLimitExemptIps: vars.RATE_LIMIT_EXEMPT_IPS,
     importRoleMapFile: vars.IMPORT_ROLE_MAP_FILE,
+    audit: {
+      retentionDays: vars.AUDIT_RETENTION_DAYS,
+      retentionIntervalMs: vars.AUDIT_RETENTION_INTERVAL_SECONDS * 1000,
+    },
+    corsOrigins: parseOrigins(vars.CORS_ORIGINS),
+    allowedHosts: splitList(vars.ALLOWED_HOSTS).map((host) => host.toLowerCase()),
+    maxBodyBytes: vars.MAX_BODY_BYTES,
+    metricsToken: vars.METRICS_TOKEN,
   };
   checkProductionSafety(config);
 
@@ -277,6 +317,32 @@ function parseTrustedProxies(value: string): string[] {
   return entries;
 }
 
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** Parses CORS_ORIGINS; each entry must be a bare origin, because browsers compare exactly. */
+function parseOrigins(value: string | undefined): string[] {
+  return splitList(value).map((entry) => {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      throw new ConfigError(
+        `Invalid CORS_ORIGINS: "${entry}" is not an origin. List origins such as https://app.example.com, separated by commas.`,
+      );
+    }
+
+    return origin;
+  });
+}
+
 function checkProductionSafety(config: Config): void {
   if (config.cookie.sameSite === 'none' && !config.cookie.secure) {
     throw new ConfigError(
@@ -296,5 +362,10 @@ function checkProductionSafety(config: Config): void {
   }
   if (config.bcryptCost < 10) {
     throw new ConfigError('Invalid BCRYPT_COST: production requires at least 10. Unset it to use 12.');
+  }
+  if (config.allowedHosts.length === 0) {
+    throw new ConfigError(
+      'Missing ALLOWED_HOSTS: production accepts only listed Host headers. Set ALLOWED_HOSTS to the public host names, such as auth.example.com.',
+    );
   }
 }

@@ -13,11 +13,20 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
 export interface Database {
   prisma: PrismaClient;
   kind: 'postgresql' | 'pglite';
   /** Applies pending migrations and returns their names. */
   migrate(): Promise<string[]>;
+  /** Connections of the pool right now; PGlite has one connection, reported as idle. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -33,18 +42,31 @@ export async function openDatabase(options: DatabaseOptions, logger: Logger): Pr
 
 async function openPostgres(url: string, poolSize: number, logger: Logger): Promise<Database> {
   const { PrismaPg } = await import('@prisma/adapter-pg');
-  const adapter = () =>
-    new PrismaPg(
-      { connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 },
-      { onPoolError: (error) => logger.error({ err: error }, 'database pool error') },
-    );
-  const prisma = withQueryLog(new PrismaClient({ adapter: adapter(), log: queryLogOption(logger) }), logger);
+  const { default: pg } = await import('pg');
+  const onPoolError = (error: Error) => logger.error({ err: error }, 'database pool error');
+  // The pool is created here, not inside the adapter, so its counters can be read for metrics.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+  pool.on('error', onPoolError);
+  const prisma = withQueryLog(
+    new PrismaClient({ adapter: new PrismaPg(pool, { onPoolError }), log: queryLogOption(logger) }),
+    logger,
+  );
 
   return {
     prisma,
     kind: 'postgresql',
-    migrate: () => runMigrations(adapter(), logger),
-    close: () => prisma.$disconnect(),
+    migrate: () =>
+      runMigrations(new PrismaPg({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 }, { onPoolError }), logger),
+    poolStats: () => ({
+      inUse: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: poolSize,
+    }),
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
   };
 }
 
@@ -62,6 +84,7 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     prisma,
     kind: 'pglite',
     migrate: () => runMigrations(new PrismaPGlite(pglite), logger),
+    poolStats: () => ({ inUse: 0, idle: 1, waiting: 0, max: 1 }),
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

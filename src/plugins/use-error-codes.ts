@@ -14,6 +14,7 @@ function codeFor(error: GraphQLError, status: number | undefined): ErrorCode | u
   if (error.message.startsWith('Variable "$')) return 'BAD_USER_INPUT';
   if (error.message.startsWith('Required CSRF header')) return 'CSRF_HEADER_MISSING';
   if (status === 405) return 'METHOD_NOT_ALLOWED';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status !== undefined && status >= 400 && status < 500) return 'BAD_REQUEST';
   if (error.locations && !error.path) return 'GRAPHQL_VALIDATION_FAILED';
 

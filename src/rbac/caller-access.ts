@@ -1,3 +1,4 @@
+import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
 import { withUserScope } from '../db/rls.js';
 import { unauthenticatedError } from '../errors.js';
@@ -44,8 +45,8 @@ async function load(context: GatehouseContext): Promise<CallerAccess | null> {
   if (!identity) return null;
   const { prisma } = context.services;
   const { logger } = context.services.rbac;
-  const [user, memberships] = await Promise.all([
-    prisma.user.findUnique({ where: { id: identity.userId }, select: { isPlatformAdmin: true } }),
+  const [platformAdmin, memberships] = await Promise.all([
+    isPlatformAdmin(context),
     withUserScope(prisma, { userId: identity.userId, isPlatformAdmin: false }, (tx) =>
       tx.workspaceMember.findMany({ where: { userId: identity.userId }, select: { workspaceId: true, role: true } }),
     ),
@@ -54,7 +55,7 @@ async function load(context: GatehouseContext): Promise<CallerAccess | null> {
   const actor: Actor = {
     userId: identity.userId,
     sessionId: identity.sessionId,
-    isPlatformAdmin: user?.isPlatformAdmin ?? false,
+    isPlatformAdmin: platformAdmin,
     origin: context.origin,
   };
 

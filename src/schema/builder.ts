@@ -2,7 +2,7 @@ import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GatehouseContext } from '../context.js';
 import { forbiddenError, gatehouseError, unauthenticatedError } from '../errors.js';
-import { isPlatformAdmin } from './caller.js';
+import { isPlatformAdmin } from '../auth/platform-admin.js';
 import { checkWorkspaceRole, type WorkspaceRoleScope } from '../rbac/workspace-scope.js';
 
 export interface AuthScopes {

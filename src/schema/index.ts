@@ -14,6 +14,9 @@ import './workspaces/types.js';
 import './workspaces/queries.js';
 import './workspaces/permissions.js';
 import './workspaces/mutations.js';
+import './audit/types.js';
+import './audit/queries.js';
+import './ops/health.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -64,7 +64,7 @@ describe('configuration', () => {
   });
 
   it('uses production defaults', () => {
-    const config = loadConfig({ NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys });
+    const config = loadConfig({ NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys, ALLOWED_HOSTS: 'auth.example.com' });
     expect(config.host).toBe('0.0.0.0');
     expect(config.cookie.secure).toBe(true);
     expect(config.graphiql).toBe(false);

@@ -105,6 +105,9 @@ describe('quotas on redis', () => {
     // The session survived: logout never ran.
     const me = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
     expect(me.body.data?.me?.id).toBe(user.user.id);
+
+    const metrics = await (await fetch(`${gatehouse.url}/metrics`)).text();
+    expect(metrics).toMatch(/gatehouse_rate_limit_rejections_total\{limiter="quota"\} [1-9]/);
   });
 
   it('audits a violation once per bucket and window', async () => {

@@ -3,7 +3,7 @@ import { badUserInputError } from '../../errors.js';
 import { operationPatternShape } from '../../rate-limit/patterns.js';
 import { PlanEnum } from '../auth/types.js';
 import { builder } from '../builder.js';
-import { requirePlatformAdmin } from './platform-admin.js';
+import { requirePlatformAdmin } from '../../auth/platform-admin.js';
 import { RateLimitConfigRef, RateLimitFailModeEnum, RateLimitWindowEnum } from './types.js';
 
 const maxPoints = 1_000_000_000;

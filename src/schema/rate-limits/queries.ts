@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { requirePlatformAdmin } from './platform-admin.js';
+import { requirePlatformAdmin } from '../../auth/platform-admin.js';
 import { RateLimitConfigRef, RateLimitStatusRef } from './types.js';
 
 builder.queryField('rateLimit', (t) =>

@@ -1,0 +1,25 @@
+import { renderGraphiQL, type GraphiQLOptions } from 'graphql-yoga';
+import { graphiqlAssetsPath } from './assets.js';
+
+/** Origin of the CDN that Yoga's GraphiQL page loads its bundle from. */
+export const graphiqlCdnOrigin = 'https://unpkg.com';
+
+const cdnDist = /https:\/\/unpkg\.com\/@graphql-yoga\/graphiql@[^/"]+\/dist\//g;
+
+/** GraphiQL options with the per-request CSP nonce that the renderer puts on each script. */
+export type GraphiQLRenderOptions = GraphiQLOptions & { nonce?: string };
+
+/**
+ * Creates the GraphiQL page renderer. It starts from Yoga's page, drops the favicon fetched from
+ * GitHub, adds the request's nonce to every script element, and, when `localAssets` is set,
+ * points the bundle URLs at this server instead of unpkg.com.
+ */
+export function createGraphiqlRenderer(localAssets: boolean): (options: GraphiQLRenderOptions) => string {
+  return ({ nonce, ...options }) => {
+    let html = renderGraphiQL(options).replace(/<link rel=icon [^>]*>/, '');
+    if (localAssets) html = html.replace(cdnDist, graphiqlAssetsPath);
+    if (nonce) html = html.replaceAll('<script', `<script nonce="${nonce}"`);
+
+    return html;
+  };
+}

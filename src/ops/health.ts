@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.js';
+import { readMigrations } from '../db/schema-engine.js';
+import type { Logger } from '../logger.js';
+
+/** Readiness of one dependency. `detail` is a fixed phrase, never an error message. */
+export interface CheckResult {
+  status: 'ok' | 'failed' | 'degraded' | 'disabled';
+  detail?: string;
+}
+
+export interface ReadinessReport {
+  /** ok: serving; degraded: serving without Redis; unavailable: not serving (HTTP 503). */
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: { database: CheckResult; migrations: CheckResult & { pending?: string[] }; redis: CheckResult };
+}
+
+export interface VersionReport {
+  node: string;
+  gatehouse: string;
+  postgresql: string | null;
+  redis: string | null;
+}
+
+/** How long one readiness probe may take before it counts as failed. */
+const probeTimeoutMs = 1500;
+
+function withTimeout<T>(work: Promise<T>, ms = probeTimeoutMs): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Probes the database, its migrations and Redis for /ready and the `health` query. */
+export class HealthChecks {
+  constructor(private readonly deps: { db: Database; redis: Redis | undefined; logger: Logger }) {}
+
+  async readiness(): Promise<ReadinessReport> {
+    const [database, migrations, redis] = await Promise.all([
+      this.checkDatabase(),
+      this.checkMigrations(),
+      this.checkRedis(),
+    ]);
+    const checks = { database, migrations, redis };
+    if (database.status === 'failed' || migrations.status === 'failed') return { status: 'unavailable', checks };
+    if (redis.status === 'degraded') return { status: 'degraded', checks };
+
+    return { status: 'ok', checks };
+  }
+
+  async versions(): Promise<VersionReport> {
+    const [postgresql, redis] = await Promise.all([this.postgresVersion(), this.redisVersion()]);
+
+    return { node: process.version, gatehouse: await gatehouseVersion(), postgresql, redis };
+  }
+
+  private async checkDatabase(): Promise<CheckResult> {
+    try {
+      await withTimeout(this.deps.db.prisma.$queryRaw`SELECT 1`);
+      return { status: 'ok' };
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'readiness: database check failed');
+      return { status: 'failed', detail: 'database unreachable' };
+    }
+  }
+
+  /** Compares the applied migrations in _prisma_migrations with the migration folders shipped. */
+  private async checkMigrations(): Promise<CheckResult & { pending?: string[] }> {
+    try {
+      const rows = await withTimeout(
+        this.deps.db.prisma.$queryRaw<{ migration_name: string }[]>`
+          SELECT migration_name FROM _prisma_migrations
+          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+      );
+      const applied = new Set(rows.map((row) => row.migration_name));
+      const { migrationDirectories } = await readMigrations();
+      const pending = migrationDirectories.map((dir) => dir.path).filter((name) => !applied.has(name));
+      if (pending.length > 0) return { status: 'failed', detail: 'migrations pending', pending };
+
+      return { status: 'ok' };
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'readiness: migration check failed');
+      return { status: 'failed', detail: 'migration state unreadable' };
+    }
+  }
+
+  private async checkRedis(): Promise<CheckResult> {
+    const { redis } = this.deps;
+    if (!redis) return { status: 'disabled', detail: 'REDIS_URL not set: single-instance mode' };
+    try {
+      await withTimeout(redis.ping());
+      return { status: 'ok' };
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'readiness: redis check failed');
+      return { status: 'degraded', detail: 'redis unreachable: revocations and rate limits are per process' };
+    }
+  }
+
+  private async postgresVersion(): Promise<string | null> {
+    try {
+      const rows = await withTimeout(this.deps.db.prisma.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version') AS version`);
+      return rows[0]?.version ?? null;
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'reading the PostgreSQL version failed');
+      return null;
+    }
+  }
+
+  private async redisVersion(): Promise<string | null> {
+    if (!this.deps.redis) return null;
+    try {
+      const info = await withTimeout(this.deps.redis.info('server'));
+      return /^redis_version:(\S+)/m.exec(info)?.[1] ?? null;
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'reading the Redis version failed');
+      return null;
+    }
+  }
+}
+
+let packageVersion: string | undefined;
+
+async function gatehouseVersion(): Promise<string> {
+  if (packageVersion === undefined) {
+    const url = new URL('../../package.json', import.meta.url);
+    packageVersion = (JSON.parse(await readFile(url, 'utf8')) as { version: string }).version;
+  }
+
+  return packageVersion;
+}

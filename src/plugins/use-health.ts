@@ -1,0 +1,37 @@
+import type { Plugin } from 'graphql-yoga';
+import type { HealthChecks } from '../ops/health.js';
+
+export interface HealthOptions {
+  health: HealthChecks;
+  /** Liveness path: 200 while the process serves HTTP. @default /health */
+  livenessPath?: string;
+  /** Readiness path: 200 when the database is usable, 503 when not. @default /ready */
+  readinessPath?: string;
+}
+
+const json = (body: unknown, status: number, fetchAPI: { Response: typeof Response }) =>
+  new fetchAPI.Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+
+/**
+ * Serves GET /health (liveness) and GET /ready (readiness). Bodies hold only statuses and fixed
+ * phrases, never error messages or connection strings, because both paths are public.
+ */
+export function useHealth(options: HealthOptions): Plugin {
+  const livenessPath = options.livenessPath ?? '/health';
+  const readinessPath = options.readinessPath ?? '/ready';
+
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return;
+      if (url.pathname === livenessPath) {
+        endResponse(json({ status: 'ok' }, 200, fetchAPI));
+      } else if (url.pathname === readinessPath) {
+        const report = await options.health.readiness();
+        endResponse(json(report, report.status === 'unavailable' ? 503 : 200, fetchAPI));
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { NoSchemaIntrospectionCustomRule, validate } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { isPlatformAdmin } from '../auth/platform-admin.js';
+import type { GatehouseContext } from '../context.js';
+import { gatehouseError } from '../errors.js';
+
+export interface IntrospectionControlOptions {
+  /**
+   * Restrict introspection to platform admins and hide "Did you mean" field suggestions from
+   * everyone. When false, anyone can read the whole schema. @default true
+   */
+  enabled?: boolean;
+}
+
+/**
+ * Rejects introspection (`__schema`, `__type`) from callers who are not platform admins, and
+ * removes field suggestions from validation errors, so anonymous callers cannot map the schema.
+ * Introspection is checked when the operation executes, because validation runs before the
+ * caller's access token is verified; `__typename` stays allowed. Suggestions are hidden for
+ * admins too, because validation has no caller yet, and admins can introspect instead.
+ */
+export function useIntrospectionControl(options: IntrospectionControlOptions = {}): Plugin<GatehouseContext> {
+  if (options.enabled === false) return {};
+
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(blockFieldSuggestionsPlugin());
+    },
+    async onExecute({ args, setResultAndStopExecution }) {
+      const introspection = validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]);
+      if (introspection.length === 0) return;
+      if (await isPlatformAdmin(args.contextValue)) return;
+      args.contextValue.logger?.info({ userId: args.contextValue.identity?.userId ?? null }, 'introspection rejected');
+      setResultAndStopExecution({
+        errors: [
+          gatehouseError('GRAPHQL_VALIDATION_FAILED', 'Introspection is disabled: only platform admins may read the schema.'),
+        ],
+      });
+    },
+  };
+}
