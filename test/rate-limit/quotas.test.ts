@@ -178,7 +178,7 @@ describe('quotas on redis', () => {
     const rejected = await fetch(`${gatehouse.url}/graphql`, { method: 'POST', headers, body: tooMany });
     const rejectedBody = (await rejected.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(rejected.status).toBe(413);
-    expect(rejectedBody.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(rejectedBody.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     const after = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
     expect(minuteOf(rateLimitOf(after.body)).remaining).toBe(56);
   });
