@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Response, type Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGraphiqlDist } from '../../src/graphiql/assets.js';
 import { registerPlatformAdmin } from '../support/admins.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { compactText, cspMessages, graphiqlParts, openPage, replaceEditorText } from '../support/graphiql-page.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
@@ -13,33 +16,16 @@ const hasGraphiqlBundle = findGraphiqlDist() !== undefined;
 
 const loginMutation = (email: string, password: string) =>
   `mutation { login(input: { email: "${email}", password: "${password}" }) { accessToken } }`;
-const auditQuery = '{ auditLogs(first: 5, filter: { action: "user.login_succeeded" }) { edges { node { action actorId } } } }';
+/** Screenshot of the last GraphiQL run, kept for looking into failures. */
+const screenshotPath = path.join(tmpdir(), 'gatehouse-graphiql.png');
 
-/** Opens a page that can reach only loopback addresses and records CSP violations. */
-async function openPage(browser: Browser) {
-  const context = await browser.newContext();
-  const blocked: string[] = [];
-  await context.route('**/*', (route) => {
-    const { hostname } = new URL(route.request().url());
-    if (hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost') return route.continue();
-    blocked.push(route.request().url());
-    return route.abort('blockedbyclient');
-  });
-  await context.addInitScript(() => {
-    const violations: string[] = [];
-    (window as unknown as { cspViolations: string[] }).cspViolations = violations;
-    document.addEventListener('securitypolicyviolation', (event) => {
-      violations.push(`${event.violatedDirective} ${event.blockedURI}`);
-    });
-  });
-  const page = await context.newPage();
-  const consoleLines: string[] = [];
-  page.on('console', (message) => consoleLines.push(message.text()));
-
-  return { context, page, blocked, consoleLines };
+/** True for a POST to /graphql whose request body contains `field`. */
+function isGraphqlPost(reply: Response, field: string): boolean {
+  const request = reply.request();
+  return request.method() === 'POST' && new URL(reply.url()).pathname === '/graphql' && (request.postData() ?? '').includes(field);
 }
 
-const cspViolations = (page: Page) => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+const auditQuery = '{ auditLogs(first: 5, filter: { action: "user.login_succeeded" }) { edges { node { action actorId } } } }';
 
 describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
   let gatehouse: TestGatehouse;
@@ -65,6 +51,7 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
       const response = await page.goto(`${gatehouse.url}/graphql`);
       expect(response?.status()).toBe(200);
       expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+'/);
+      expect(await response?.text()).not.toContain('__TITLE__');
 
       // The same requests GraphiQL sends: same-origin fetches with credentials.
       const result = await page.evaluate(
@@ -92,45 +79,93 @@ describe.skipIf(!hasChromium)('GraphiQL in Chromium', () => {
       expect(cookie?.path).toBe('/graphql');
       expect(cookie?.sameSite).toBe('Strict');
       expect(cookie?.httpOnly).toBe(true);
-      expect(await cspViolations(page)).toEqual([]);
-      expect(consoleLines.filter((line) => /Content.Security.Policy/i.test(line))).toEqual([]);
+      expect(cspMessages(consoleLines)).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  it.skipIf(!hasGraphiqlBundle)('admin logs in and reads the audit log in GraphiQL', async () => {
-    const { context, page, blocked, consoleLines } = await openPage(browser);
+  it.skipIf(!hasGraphiqlBundle)('violation listeners report page and worker violations', async () => {
+    const { context, page, consoleLines } = await openPage(browser);
     try {
-      const response = await page.goto(`${gatehouse.url}/graphql`);
-      expect(response?.headers()['content-security-policy']).toBeDefined();
-      const editor = page.locator('.graphiql-query-editor [role="textbox"], .graphiql-query-editor textarea').first();
-      await editor.waitFor({ timeout: 20_000 });
+      // Monaco may replace a worker, so only running workers are kept.
+      const workers = new Set<Worker>();
+      page.on('worker', (worker) => {
+        workers.add(worker);
+        worker.on('close', () => workers.delete(worker));
+      });
+      await page.goto(`${gatehouse.url}/graphql`);
+      await graphiqlParts(page).queryEditor.waitFor();
+      await expect.poll(() => workers.size, { timeout: 30_000 }).toBeGreaterThan(0);
 
-      const run = async (query: string) => {
-        await editor.click();
-        await page.keyboard.press('ControlOrMeta+A');
-        await page.keyboard.insertText(query);
-        await page.keyboard.press('ControlOrMeta+Enter');
-      };
-      await run(loginMutation(admin.email, admin.password));
-      const resultPane = page.locator('.graphiql-response');
-      await expect.poll(() => resultPane.innerText(), { timeout: 20_000 }).toContain('accessToken');
-      const token = /"accessToken": "([^"]+)"/.exec(await resultPane.innerText())?.[1];
-      expect(token).toBeDefined();
+      // Port 9 is another origin than the page, so connect-src 'self' blocks both fetches.
+      const forbiddenUrl = new URL(gatehouse.url);
+      forbiddenUrl.port = '9';
+      const fetchForbidden = (url: string) => fetch(url).then(() => 'fetched', () => 'failed');
+      expect(await page.evaluate(fetchForbidden, forbiddenUrl.href)).toBe('failed');
+      const [worker] = workers;
+      expect(await worker!.evaluate(fetchForbidden, forbiddenUrl.href)).toBe('failed');
 
-      await page.getByText('Headers', { exact: true }).click();
-      const headersEditor = page.locator('.graphiql-editor-tool [role="textbox"], .graphiql-editor-tool textarea').first();
-      await headersEditor.click();
-      await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${token}` }));
-      await run(auditQuery);
-      await expect.poll(() => resultPane.innerText(), { timeout: 20_000 }).toContain('user.login_succeeded');
-
-      expect(blocked).toEqual([]);
-      expect(await cspViolations(page)).toEqual([]);
-      expect(consoleLines.filter((line) => /Content.Security.Policy/i.test(line))).toEqual([]);
+      await expect.poll(() => cspMessages(consoleLines).join('\n'), { timeout: 30_000 }).toContain('CSP violation in page: connect-src');
+      await expect.poll(() => cspMessages(consoleLines).join('\n'), { timeout: 30_000 }).toContain('CSP violation in worker: connect-src');
     } finally {
       await context.close();
     }
-  });
+  }, 90_000);
+
+  it.skipIf(!hasGraphiqlBundle)(
+    'admin logs in and reads the audit log in GraphiQL',
+    async () => {
+      const { context, page, blocked, consoleLines, failedRequests } = await openPage(browser);
+      const graphiql = graphiqlParts(page);
+      /** Runs the operation in the editor with GraphiQL's run button and returns the parsed response. */
+      const run = async (operation: string, field: string) => {
+        await replaceEditorText(page, graphiql.queryEditor, operation);
+        const replied = page.waitForResponse((reply) => isGraphqlPost(reply, field));
+        await graphiql.runButton.click();
+        const reply = await replied;
+        const body = (await reply.json()) as { data?: any; errors?: unknown[] };
+        expect(body.errors).toBeUndefined();
+
+        return { body, request: reply.request() };
+      };
+      const shownResponse = () => compactText(graphiql.response);
+
+      try {
+        const pageResponse = await page.goto(`${gatehouse.url}/graphql`);
+        expect(pageResponse?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+'/);
+        await graphiql.queryEditor.waitFor();
+
+        const login = await run(loginMutation(admin.email, admin.password), 'login');
+        const loginToken: string = login.body.data.login.accessToken;
+        await expect.poll(shownResponse, { timeout: 30_000 }).toContain(loginToken);
+
+        const cookie = (await context.cookies(`${gatehouse.url}/graphql`)).find((c) => c.name === gatehouse.config.cookie.name);
+        expect(cookie?.path).toBe('/graphql');
+        expect(cookie?.sameSite).toBe('Strict');
+        expect(cookie?.httpOnly).toBe(true);
+
+        // Only the browser's cookie authenticates this mutation.
+        const refreshed = await run('mutation { refreshToken { accessToken } }', 'refreshToken');
+        const token: string = refreshed.body.data.refreshToken.accessToken;
+        await expect.poll(shownResponse, { timeout: 30_000 }).toContain(token);
+
+        await graphiql.headersTab.click();
+        await replaceEditorText(page, graphiql.toolEditor, JSON.stringify({ Authorization: `Bearer ${token}` }));
+        const audit = await run(auditQuery, 'auditLogs');
+        expect(audit.request.headers().authorization).toBe(`Bearer ${token}`);
+        expect(audit.body.data.auditLogs.edges[0].node).toEqual({ action: 'user.login_succeeded', actorId: admin.user.id });
+        await expect.poll(shownResponse, { timeout: 30_000 }).toContain(`"actorId":"${admin.user.id}"`);
+        expect(await shownResponse()).toContain('"action":"user.login_succeeded"');
+
+        expect(blocked).toEqual([]);
+        expect(failedRequests).toEqual([]);
+        expect(cspMessages(consoleLines)).toEqual([]);
+      } finally {
+        await page.screenshot({ path: screenshotPath }).catch(() => undefined);
+        await context.close();
+      }
+    },
+    120_000,
+  );
 });
