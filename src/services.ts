@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AccountService } from './auth/account-service.js';
 import { startCleanupJob, type CleanupJob } from './auth/cleanup.js';
@@ -17,7 +16,7 @@ import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
-import { openRedis } from './state/redis.js';
+import { openRedis, openRedisCluster, type RedisClient } from './state/redis.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -37,7 +36,7 @@ export interface App {
   config: Config;
   logger: Logger;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   services: Services;
   close(): Promise<void>;
 }
@@ -55,7 +54,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     await db.migrate();
     const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
     logger.info({ kid: keys.signing.kid, alg: keys.signing.alg, source: keys.source }, 'signing key loaded');
-    const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+    const redis = openSharedState(config, logger);
     if (redis) {
       await redis.connect().catch(() => undefined);
     } else {
@@ -90,7 +89,7 @@ function buildServices(
   logger: Logger,
   prisma: PrismaClient,
   keys: KeyRing,
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
 ): Services {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
@@ -131,4 +130,11 @@ function startCleanup(config: Config, logger: Logger, prisma: PrismaClient): Cle
   if (intervalSeconds === 0) return undefined;
 
   return startCleanupJob(prisma, { intervalSeconds, retentionSeconds }, logger);
+}
+
+/** Opens the Redis Cluster when REDIS_CLUSTER_NODES is set, else the server of REDIS_URL, if any. */
+function openSharedState(config: Config, logger: Logger): RedisClient | undefined {
+  if (config.redisClusterNodes.length > 0) return openRedisCluster(config.redisClusterNodes, logger);
+
+  return config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
 }

@@ -106,6 +106,15 @@ const environmentSchema = z.object({
     .transform((value) => value.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()])))
     .default([]),
+  /**
+   * Seed nodes of a Redis Cluster as comma-separated `host:port` entries. When set, Gatehouse
+   * uses the cluster instead of REDIS_URL. @default none
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(',').map((node) => node.trim()).filter((node) => node !== ''))
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'use host:port entries separated by commas')))
+    .default([]),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -167,6 +176,8 @@ export interface Config {
   };
   /** Client addresses that no quota or per-address login limit applies to. */
   rateLimitExemptIps: string[];
+  /** `host:port` seeds of a Redis Cluster; when not empty, used instead of `redisUrl`. */
+  redisClusterNodes: string[];
 }
 
 export const graphqlPath = '/graphql';
@@ -246,6 +257,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxRegistrationsPerIp: vars.REGISTER_MAX_PER_IP,
     },
     rateLimitExemptIps: vars.RATE_LIMIT_EXEMPT_IPS,
+    redisClusterNodes: vars.REDIS_CLUSTER_NODES,
   };
   checkProductionSafety(config);
 

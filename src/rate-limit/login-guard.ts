@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -38,7 +38,7 @@ interface Limiters {
   registerEmail: RateLimiterAbstract;
 }
 
-function buildLimiter(redis: Redis | undefined, keyPrefix: string, points: number, seconds: number) {
+function buildLimiter(redis: RedisClient | undefined, keyPrefix: string, points: number, seconds: number) {
   const options = { keyPrefix, points, duration: seconds, blockDuration: seconds };
   if (!redis) return new RateLimiterMemory(options);
 
@@ -69,7 +69,7 @@ export class LoginGuard {
   readonly #exemptIps: ReadonlySet<string>;
 
   constructor(
-    redis: Redis | undefined,
+    redis: RedisClient | undefined,
     options: LoginGuardOptions,
     private readonly logger: Logger,
   ) {
