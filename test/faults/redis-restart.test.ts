@@ -1,0 +1,107 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowRegistrations, limitedEnv, setRule } from '../rate-limit/support.js';
+import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { freePort, startRedis, type RunningServer } from '../support/processes.js';
+import { registerUser } from '../support/users.js';
+import { boundedGql, codeOf, eventually, sleep, type BoundedResponse } from './support.js';
+
+const clients = 20;
+/** Cap per client, so the run ends even if the phases below take longer than planned. */
+const maxRequestsPerClient = 400;
+
+/** `transition` marks a request that started in one phase and ended in another. */
+type Phase = 'before' | 'outage' | 'after' | 'transition';
+
+interface Sample {
+  phase: Phase;
+  response: BoundedResponse;
+}
+
+describe('redis killed under load', () => {
+  let port: number;
+  let redis: RunningServer;
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+    await allowRegistrations(gatehouse);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
+    }
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+  });
+
+  it('keeps serving and recovers', async () => {
+    const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
+    const revokedBefore = await registerUser(gatehouse);
+    const revokedDuring = await registerUser(gatehouse);
+    await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedBefore.accessToken });
+
+    let phase = 'before' as Phase;
+    let running = true;
+    const samples: Sample[] = [];
+    const client = async (token: string) => {
+      for (let request = 0; request < maxRequestsPerClient && running; request++) {
+        const started = phase;
+        const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token });
+        samples.push({ phase: started === phase ? started : 'transition', response });
+      }
+    };
+    const load = Promise.all(users.map((user) => client(user.accessToken)));
+    const rejected = async (token: string) =>
+      codeOf(await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token }));
+
+    await sleep(500);
+    await redis.stop();
+    phase = 'outage';
+    await sleep(500);
+    const revokedDuringOutage = await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedDuring.accessToken });
+    expect(revokedDuringOutage.body.data?.logoutAll).toBe(1);
+    expect(await rejected(revokedBefore.accessToken)).toBe('UNAUTHENTICATED');
+    expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
+    await sleep(1000);
+
+    redis = await startRedis(port);
+    const recovered = await eventually(async () => {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } }', token: users[0]!.accessToken });
+      return response.body.extensions?.rateLimit !== undefined && (response.body.extensions.rateLimit as { degraded: boolean }).degraded === false;
+    });
+    expect(recovered).toBe(true);
+    phase = 'after';
+    await sleep(500);
+    running = false;
+    await load;
+
+    expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
+    expect(samples.filter((sample) => sample.response.status >= 500).map((sample) => sample.response.body)).toEqual([]);
+    expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.status)).toEqual([]);
+    const degradedIn = (which: Phase) =>
+      samples
+        .filter((sample) => sample.phase === which)
+        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
+    expect(degradedIn('before').length).toBeGreaterThan(0);
+    expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);
+    expect(degradedIn('outage').filter((degraded) => degraded).length).toBeGreaterThan(0);
+    expect(degradedIn('after').length).toBeGreaterThan(0);
+    expect(degradedIn('after').every((degraded) => !degraded)).toBe(true);
+
+    // The restarted Redis is empty; both revocations come back from PostgreSQL.
+    expect(await rejected(revokedBefore.accessToken)).toBe('UNAUTHENTICATED');
+    expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      expect(await probe.exists(`gatehouse:revoked:${revokedBefore.session.id}`)).toBe(1);
+      expect(await probe.exists(`gatehouse:revoked:${revokedDuring.session.id}`)).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+    const outageErrors = gatehouse.logs.filter((line) => line.msg === 'redis unreachable; retrying in the background');
+    expect(outageErrors).toHaveLength(1);
+  }, 60_000);
+});
