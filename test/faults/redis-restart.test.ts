@@ -81,9 +81,9 @@ describe('redis killed under load', () => {
     expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status >= 500).map((sample) => sample.response.body)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.status)).toEqual([]);
-    const degradedIn = (which: Phase) =>
+    const degradedIn = (wanted: Phase) =>
       samples
-        .filter((sample) => sample.phase === which)
+        .filter((sample) => sample.phase === wanted)
         .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
     expect(degradedIn('before').length).toBeGreaterThan(0);
     expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);

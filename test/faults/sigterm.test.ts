@@ -120,7 +120,7 @@ describe('SIGTERM under load', () => {
     expect(answered.filter((outcome) => outcome.response!.hung)).toEqual([]);
     expect(answered.filter((outcome) => outcome.response!.status !== 200).map((outcome) => outcome.response!.body)).toEqual([]);
     expect(answered.filter((outcome) => outcome.response!.body.errors)).toEqual([]);
-    // Requests in flight at the signal were answered, not cut.
+    // Requests in flight at the signal got their responses; none was cut.
     const inFlight = answered.filter((outcome) => outcome.startedBeforeSignal && outcome.endedAfterSignal);
     expect(inFlight.length).toBeGreaterThan(0);
     const cutAfterStart = outcomes.filter((outcome) => outcome.connectionError && outcome.startedBeforeSignal);
