@@ -5,7 +5,7 @@ import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 const reasonOf = (result: AuditResult) => ('reason' in result ? result.reason : '');
 
 /**
- * Adds the header the CSRF protection asks of requests that a browser form could also send,
+ * Adds the header the CSRF protection requires of requests that a browser form could also send,
  * such as GET without a JSON content type. The audit checks the protocol, not that defence.
  */
 const withCsrfHeader: typeof fetch = (input, init = {}) => {
@@ -25,8 +25,8 @@ describe('GraphQL over HTTP audit', () => {
     for (const audit of audits) results.push(await audit.fn());
     const shouldFailures = results.filter((result) => result.status !== 'ok' && !result.name.startsWith('MUST'));
     for (const result of shouldFailures) {
-      // Failed SHOULD and MAY items are reported, not failed on. Gatehouse answers parse, validation
-      // and variable errors with 400 on purpose, where the audit prefers 200 for application/json.
+      // Failed SHOULD and MAY items are reported, not failed on. Gatehouse returns 400 for parse, validation
+      // and variable errors on purpose, where the audit prefers 200 for application/json.
       process.stdout.write(`graphql-http ${result.status}: ${result.name}: ${reasonOf(result)}\n`);
     }
   });
