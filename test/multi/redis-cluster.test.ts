@@ -5,6 +5,8 @@ import { allowRegistrations, limitedEnv, setRule } from '../rate-limit/support.j
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
 import { loginUser, registerUser } from '../support/users.js';
+import { boundedGql, eventually, sleep } from '../faults/support.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
   response.body.errors?.[0]?.extensions?.code;
@@ -89,5 +91,41 @@ describe('gatehouse on a redis cluster', () => {
   it('logs no redis error', () => {
     const errors = gatehouse.logs.filter((line) => (line.level as number) >= 50 && String(line.msg).includes('redis'));
     expect(errors).toEqual([]);
+  });
+
+  // Runs last: it stops the cluster for good.
+  it('keeps serving when the cluster is gone', async () => {
+    const user = await registerUser(gatehouse);
+    const revoked = await loginUser(gatehouse, user.email);
+    await gatehouse.gql({ query: 'mutation ($id: ID!) { revokeSession(id: $id) }', variables: { id: revoked.session.id }, token: user.accessToken });
+    probe.disconnect();
+    await cluster.stop();
+
+    for (let request = 0; request < 5; request++) {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token: user.accessToken });
+      expect(response.hung).toBe(false);
+      expect(response.status).toBe(200);
+      expect((response.body.extensions?.rateLimit as { degraded: boolean }).degraded).toBe(true);
+    }
+    const rejected = await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token: revoked.accessToken });
+    expect(codeOf(rejected)).toBe('UNAUTHENTICATED');
+    // The cluster client reports the outage when its next slot refresh fails, after the requests.
+    const outages = () => gatehouse.logs.filter((line) => line.msg === 'redis cluster unreachable; retrying in the background');
+    expect(await eventually(async () => outages().length > 0)).toBe(true);
+    // Several more reconnect attempts fail (the retry delay is at most 2 s), yet one line stays.
+    await sleep(4000);
+    expect(outages()).toHaveLength(1);
+  });
+});
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('accepts host:port entries', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, [::1]:7001,redis-a.internal:7002' });
+    expect(config.redisClusterNodes).toEqual(['127.0.0.1:7000', '[::1]:7001', 'redis-a.internal:7002']);
+  });
+
+  it.each(['127.0.0.1', 'redis://127.0.0.1:7000', '127.0.0.1:port', ':7000'])('rejects %s', (nodes) => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes })).toThrow(/REDIS_CLUSTER_NODES/);
   });
 });
