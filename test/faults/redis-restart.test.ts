@@ -105,3 +105,59 @@ describe('redis killed under load', () => {
     expect(outageErrors).toHaveLength(1);
   }, 60_000);
 });
+
+/**
+ * Soak variant: five kill-and-restart cycles under the same load, 30 s in one measured run. It runs
+ * only with GATEHOUSE_LONG_TESTS=1, so the default suite stays short.
+ */
+describe.runIf(process.env.GATEHOUSE_LONG_TESTS === '1')('redis killed repeatedly (GATEHOUSE_LONG_TESTS=1)', () => {
+  const cycles = 5;
+  let port: number;
+  let redis: RunningServer;
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+    await allowRegistrations(gatehouse);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
+    }
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+  });
+
+  it('recovers after every restart', async () => {
+    const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
+    let running = true;
+    const responses: BoundedResponse[] = [];
+    const client = async (token: string) => {
+      for (let request = 0; request < maxRequestsPerClient * cycles && running; request++) {
+        responses.push(await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token }));
+      }
+    };
+    const load = Promise.all(users.map((user) => client(user.accessToken)));
+    const degraded = async () => {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } }', token: users[0]!.accessToken });
+      return (response.body.extensions?.rateLimit as { degraded: boolean } | undefined)?.degraded;
+    };
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      await sleep(2000);
+      await redis.stop();
+      expect(await eventually(async () => (await degraded()) === true)).toBe(true);
+      await sleep(2000);
+      redis = await startRedis(port);
+      expect(await eventually(async () => (await degraded()) === false)).toBe(true);
+    }
+    running = false;
+    await load;
+
+    expect(responses.filter((response) => response.hung)).toHaveLength(0);
+    expect(responses.filter((response) => response.status !== 200).map((response) => response.status)).toEqual([]);
+    const outages = gatehouse.logs.filter((line) => line.msg === 'redis unreachable; retrying in the background');
+    expect(outages).toHaveLength(cycles);
+  }, 180_000);
+});
