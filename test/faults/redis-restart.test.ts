@@ -57,15 +57,16 @@ describe('redis killed under load', () => {
     const rejected = async (token: string) =>
       codeOf(await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token }));
 
-    await sleep(500);
+    // Each phase lasts until every client has finished requests inside it, however slow the machine.
+    const collected = (wanted: Phase) => eventually(async () => samples.filter((sample) => sample.phase === wanted).length >= clients);
+    expect(await collected('before')).toBe(true);
     await redis.stop();
     phase = 'outage';
-    await sleep(500);
+    expect(await collected('outage')).toBe(true);
     const revokedDuringOutage = await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedDuring.accessToken });
     expect(revokedDuringOutage.body.data?.logoutAll).toBe(1);
     expect(await rejected(revokedBefore.accessToken)).toBe('UNAUTHENTICATED');
     expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
-    await sleep(1000);
 
     redis = await startRedis(port);
     const recovered = await eventually(async () => {
@@ -74,7 +75,7 @@ describe('redis killed under load', () => {
     });
     expect(recovered).toBe(true);
     phase = 'after';
-    await sleep(500);
+    expect(await collected('after')).toBe(true);
     running = false;
     await load;
 
