@@ -29,6 +29,11 @@ export interface LoginGuardOptions {
 export interface LoginAttempt {
   /** Resets the email's failure count and returns the network's point: only failures count. */
   succeeded(): Promise<void>;
+  /**
+   * Returns both points when the attempt ended without a verdict on the password, such as when
+   * the database was unreachable, so an outage locks no one out.
+   */
+  abandoned(): Promise<void>;
 }
 
 interface Limiters {
@@ -91,6 +96,10 @@ export class LoginGuard {
     return {
       succeeded: async () => {
         await this.#limiters.loginEmail.delete(email);
+        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+      },
+      abandoned: async () => {
+        await this.#limiters.loginEmail.reward(email, 1);
         if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
       },
     };

@@ -14,7 +14,10 @@ describe('postgresql stopped and started', () => {
 
   beforeAll(async () => {
     postgres = await startPostgres();
-    gatehouse = await startGatehouse({ databaseUrl: postgres.url, env: { DATABASE_POOL_SIZE: '4' } });
+    gatehouse = await startGatehouse({
+      databaseUrl: postgres.url,
+      env: { DATABASE_POOL_SIZE: '4', LOGIN_MAX_FAILURES_PER_EMAIL: '3' },
+    });
   }, 90_000);
   afterAll(async () => {
     if (!postgresRunning) postgres?.start();
@@ -31,7 +34,11 @@ describe('postgresql stopped and started', () => {
 
     postgres.pause();
     postgresRunning = false;
+    // More logins than the lockout allows: an outage is not a wrong password.
     const needDatabase = [
+      await login(user.email),
+      await login(user.email),
+      await login(user.email),
       await login(user.email),
       await boundedGql(gatehouse.url, { query: '{ me { id } }', token: user.accessToken }),
       await boundedGql(gatehouse.url, { query: '{ sessions { id } }', token: user.accessToken }),
