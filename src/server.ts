@@ -42,7 +42,7 @@ function yogaLogger(logger: Logger): YogaLogger {
   };
 }
 
-/** Retry-After of a SERVICE_UNAVAILABLE response: about the time a database restart takes. */
+/** Retry-After of a SERVICE_UNAVAILABLE response, in seconds: an estimate of a short database restart. */
 const unavailableRetryAfterSeconds = 5;
 
 /**

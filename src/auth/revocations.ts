@@ -53,7 +53,8 @@ export class RedisRevocationList implements RevocationList {
   async add(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
     // One SET per key: the keys of different sessions hash to different Cluster slots, so a
-    // MULTI over all of them would fail with CROSSSLOT. No entry depends on another, so none needs MULTI.
+    // MULTI over all of them would fail with CROSSSLOT. No entry depends on another, so the
+    // writes need no transaction.
     const writes = await Promise.allSettled(
       sessionIds.map((id) => this.redis.set(revokedKey(id), '1', 'PX', this.ttlMs)),
     );
