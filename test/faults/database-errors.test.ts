@@ -91,7 +91,7 @@ describe('isDatabaseUnavailable on real errors', () => {
       postgres.start();
       await prisma.$disconnect().catch(() => undefined);
     }
-  });
+  }, 60_000);
 
   it('ordinary query errors are not unavailability', async () => {
     const database = await createTestDatabase();

@@ -71,5 +71,5 @@ describe('postgresql stopped and started', () => {
     expect((me.body.data?.me as { id: string }).id).toBe(user.user.id);
     const rawText = gatehouse.rawLogs.join('\n');
     expect(rawText).not.toContain(defaultPassword);
-  });
+  }, 90_000);
 });

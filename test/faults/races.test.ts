@@ -35,7 +35,7 @@ describe('races and audit under load', () => {
     expect(users).toHaveLength(1);
     expect(await prisma.session.count({ where: { userId: users[0]!.id } })).toBe(1);
     expect(await prisma.auditLog.count({ where: { targetId: users[0]!.id, action: 'user.registered' } })).toBe(1);
-  });
+  }, 90_000);
 
   // NOTE: concurrent role changes on the last two owners of one workspace belong here as the
   // third race, once workspaces and their roles exist: exactly one of the two demotions may win.
@@ -71,5 +71,5 @@ describe('races and audit under load', () => {
     expect(counts['user.logged_out']).toBe(issued.logout);
     expect(counts['user.registered']).toBe(clients);
     expect(Object.keys(counts).sort()).toEqual(['token.refreshed', 'user.logged_out', 'user.login_succeeded', 'user.registered']);
-  });
+  }, 90_000);
 });
