@@ -6,6 +6,8 @@ import { openApp } from './services.js';
 
 /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
 const shutdownGraceMs = 10_000;
+/** How often connections that finished their last response are closed while stopping. */
+const idleSweepMs = 50;
 
 async function main(): Promise<void> {
   let config;
@@ -34,7 +36,17 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping: finishing in-flight requests');
     const force = setTimeout(() => http.closeAllConnections(), shutdownGraceMs);
     force.unref();
+    // Clients keep sending on kept-alive connections, which would stay busy until the grace
+    // period cuts them mid-request. Each later response closes its connection instead, and
+    // connections are closed as soon as they turn idle, so the new requests go to the closed
+    // listener and are refused before any work.
+    http.prependListener('request', (_request, response) => {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    });
+    const idleSweep = setInterval(() => http.closeIdleConnections(), idleSweepMs);
+    idleSweep.unref();
     http.close(() => {
+      clearInterval(idleSweep);
       void app
         .close()
         .then(() => {

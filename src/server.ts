@@ -3,6 +3,7 @@ import { createYoga, type YogaServerInstance, type YogaLogger } from 'graphql-yo
 import { GraphQLError } from 'graphql';
 import { publicJwks } from './auth/keys.js';
 import { graphqlPath } from './config/index.js';
+import { isDatabaseUnavailable } from './db/unavailable.js';
 import type { GatehouseContext, ServerContext } from './context.js';
 import { gatehouseError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -51,6 +52,9 @@ function yogaLogger(logger: Logger): YogaLogger {
   };
 }
 
+/** Retry-After of a SERVICE_UNAVAILABLE response, in seconds: an estimate of a short database restart. */
+const unavailableRetryAfterSeconds = 5;
+
 /**
  * Hides every error that is not a deliberate GraphQLError: the client gets a generic
  * INTERNAL_SERVER_ERROR, or SERVICE_UNAVAILABLE when the database is unreachable.
@@ -58,25 +62,15 @@ function yogaLogger(logger: Logger): YogaLogger {
 function maskError(error: unknown, message: string): Error {
   if (isDeliberateError(error)) return error;
   const path = error instanceof GraphQLError ? error.path : undefined;
-  const masked = isDatabaseUnavailable(error)
-    ? gatehouseError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Retry shortly.')
-    : gatehouseError('INTERNAL_SERVER_ERROR', message);
+  if (isDatabaseUnavailable(error)) {
+    const unavailable = gatehouseError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Retry shortly.');
+    const http = { status: 503, headers: { 'Retry-After': String(unavailableRetryAfterSeconds) } };
+
+    return new GraphQLError(unavailable.message, { path, extensions: { ...unavailable.extensions, http } });
+  }
+  const masked = gatehouseError('INTERNAL_SERVER_ERROR', message);
 
   return new GraphQLError(masked.message, { path, extensions: masked.extensions });
-}
-
-// Prisma and pg codes for a database that cannot be reached or went away mid-query.
-const unavailableCodes = new Set(['P1001', 'P1002', 'P1017', 'P2024', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03']);
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && unavailableCodes.has(code)) return true;
-    if (cause.name === 'PrismaClientInitializationError') return true;
-    cause = (cause as { originalError?: unknown; cause?: unknown }).originalError ?? cause.cause;
-  }
-
-  return false;
 }
 
 /** Builds the Yoga server from its plugins. It serves /graphql and /.well-known/jwks.json. */

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AccountService } from './auth/account-service.js';
 import { startCleanupJob, type CleanupJob } from './auth/cleanup.js';
@@ -17,7 +16,7 @@ import { openDatabase, type Database } from './db/database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
-import { openRedis } from './state/redis.js';
+import { openRedis, openRedisCluster, type RedisClient } from './state/redis.js';
 import { buildRbacServices, type RbacServices } from './rbac/services.js';
 import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js';
 import { AuditRetentionJob } from './audit/retention.js';
@@ -48,7 +47,7 @@ export interface App {
   config: Config;
   logger: Logger;
   db: Database;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   services: Services;
   /** Deletes audit events past AUDIT_RETENTION_DAYS; started here, stopped by close(). */
   auditRetention: AuditRetentionJob;
@@ -68,7 +67,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     await db.migrate();
     const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
     logger.info({ kid: keys.signing.kid, alg: keys.signing.alg, source: keys.source }, 'signing key loaded');
-    const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+    const redis = openSharedState(config, logger);
     if (redis) {
       await redis.connect().catch(() => undefined);
     } else {
@@ -115,7 +114,7 @@ function buildServices(
   logger: Logger,
   prisma: PrismaClient,
   keys: KeyRing,
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
 ): Omit<Services, OpsServiceName> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
@@ -168,7 +167,7 @@ type OpsServiceName = 'metrics' | 'health';
 function buildOpsServices(
   logger: Logger,
   db: Database,
-  redis: Redis | undefined,
+  redis: RedisClient | undefined,
 ): Pick<Services, OpsServiceName> {
   const metrics = new GatehouseMetrics({
     redisDegraded: () => (redis && redis.status !== 'ready' ? 1 : 0),
@@ -176,4 +175,11 @@ function buildOpsServices(
   });
 
   return { metrics, health: new HealthChecks({ db, redis, logger }) };
+}
+
+/** Opens the Redis Cluster when REDIS_CLUSTER_NODES is set, else the server of REDIS_URL, if any. */
+function openSharedState(config: Config, logger: Logger): RedisClient | undefined {
+  if (config.redisClusterNodes.length > 0) return openRedisCluster(config.redisClusterNodes, logger);
+
+  return config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
 }

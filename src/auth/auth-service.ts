@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client.js';
 import { auditActions, auditRow, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
-import { gatehouseError, invalidCredentialsError } from '../errors.js';
+import { gatehouseError, invalidCredentialsError, isGatehouseError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import {
@@ -12,7 +12,7 @@ import {
 } from './input.js';
 import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './passwords.js';
-import type { LoginGuard } from '../rate-limit/login-guard.js';
+import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
 export interface SessionPolicy {
@@ -98,6 +98,23 @@ export class AuthService {
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
     const email = normalizeEmail(input.email);
     const attempt = await this.deps.loginGuard?.beginLogin(email, origin.ip);
+    try {
+      return await this.#authenticate(input, email, deviceName, origin, attempt);
+    } catch (error) {
+      // A deliberate error is a verdict on the attempt and keeps its point; anything else, such
+      // as an unreachable database, gives the point back.
+      if (!isGatehouseError(error)) await this.#abandon(attempt);
+      throw error;
+    }
+  }
+
+  async #authenticate(
+    input: LoginInput,
+    email: string,
+    deviceName: string | null,
+    origin: RequestOrigin,
+    attempt: LoginAttempt | undefined,
+  ): Promise<IssuedTokens> {
     const user = await this.deps.prisma.user.findUnique({ where: { email } });
     const valid = user
       ? await this.deps.hasher.verify(input.password, user.passwordHash)
@@ -121,6 +138,14 @@ export class AuthService {
     await attempt?.succeeded();
 
     return this.#issue(session);
+  }
+
+  async #abandon(attempt: LoginAttempt | undefined): Promise<void> {
+    try {
+      await attempt?.abandoned();
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'returning the points of an abandoned login attempt failed');
+    }
   }
 
   async #recordFailedLogin(

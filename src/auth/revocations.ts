@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import type { Logger } from '../logger.js';
 
 /** Result of a deny-list lookup. `unknown` means the list could not be read. */
@@ -45,21 +45,25 @@ const revokedKey = (sessionId: string) => `gatehouse:revoked:${sessionId}`;
 /** Deny-list in Redis, shared by every instance. Each key expires with the last access token. */
 export class RedisRevocationList implements RevocationList {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly ttlMs: number,
     private readonly logger: Logger,
   ) {}
 
   async add(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    const pipeline = this.redis.multi();
-    for (const id of sessionIds) pipeline.set(revokedKey(id), '1', 'PX', this.ttlMs);
-    try {
-      await pipeline.exec();
-    } catch (error) {
+    // One SET per key: the keys of different sessions hash to different Cluster slots, so a
+    // MULTI over all of them would fail with CROSSSLOT. No entry depends on another, so the
+    // writes need no transaction.
+    const writes = await Promise.allSettled(
+      sessionIds.map((id) => this.redis.set(revokedKey(id), '1', 'PX', this.ttlMs)),
+    );
+    const failed = sessionIds.filter((_, index) => writes[index]?.status === 'rejected');
+    if (failed.length > 0) {
       // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
       // down, and the list is filled again from PostgreSQL once Redis is back.
-      this.logger.warn({ err: error, sessionIds }, 'revocation not written to redis');
+      const error = writes.find((write) => write.status === 'rejected')?.reason as unknown;
+      this.logger.warn({ err: error, sessionIds: failed }, 'revocation not written to redis');
     }
   }
 

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 
 export interface SessionActivityOptions {
   prisma: PrismaClient;
   /** Shares the throttle between instances; without it each instance throttles on its own. */
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   logger: Logger;
   /** Minimum time between two writes of `lastUsedAt` for one session, in ms. @default 60000 */
   intervalMs?: number;

@@ -129,6 +129,15 @@ const environmentSchema = z.object({
    * clients can read /metrics. Use at least 32 random characters. @default none
    */
   METRICS_TOKEN: z.string().min(32, 'use at least 32 characters').optional(),
+  /**
+   * Seed nodes of a Redis Cluster as comma-separated `host:port` entries. When set, Gatehouse
+   * uses the cluster instead of REDIS_URL. @default none
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) => value.split(',').map((node) => node.trim()).filter((node) => node !== ''))
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'use host:port entries separated by commas')))
+    .default([]),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -202,6 +211,8 @@ export interface Config {
   allowedHosts: string[];
   maxBodyBytes: number;
   metricsToken: string | undefined;
+  /** `host:port` seeds of a Redis Cluster; when not empty, used instead of `redisUrl`. */
+  redisClusterNodes: string[];
 }
 
 export const graphqlPath = '/graphql';
@@ -290,6 +301,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     allowedHosts: splitList(vars.ALLOWED_HOSTS).map((host) => host.toLowerCase()),
     maxBodyBytes: vars.MAX_BODY_BYTES,
     metricsToken: vars.METRICS_TOKEN,
+    redisClusterNodes: vars.REDIS_CLUSTER_NODES,
   };
   checkProductionSafety(config);
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import type { Database } from '../db/database.js';
 import { readMigrations } from '../db/schema-engine.js';
 import type { Logger } from '../logger.js';
@@ -37,7 +37,7 @@ function withTimeout<T>(work: Promise<T>, ms = probeTimeoutMs): Promise<T> {
 
 /** Probes the database, its migrations and Redis for /ready and the `health` query. */
 export class HealthChecks {
-  constructor(private readonly deps: { db: Database; redis: Redis | undefined; logger: Logger }) {}
+  constructor(private readonly deps: { db: Database; redis: RedisClient | undefined; logger: Logger }) {}
 
   async readiness(): Promise<ReadinessReport> {
     const [database, migrations, redis] = await Promise.all([
@@ -90,7 +90,7 @@ export class HealthChecks {
 
   private async checkRedis(): Promise<CheckResult> {
     const { redis } = this.deps;
-    if (!redis) return { status: 'disabled', detail: 'REDIS_URL not set: single-instance mode' };
+    if (!redis) return { status: 'disabled', detail: 'REDIS_URL and REDIS_CLUSTER_NODES not set: single-instance mode' };
     try {
       await withTimeout(redis.ping());
       return { status: 'ok' };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -29,6 +29,11 @@ export interface LoginGuardOptions {
 export interface LoginAttempt {
   /** Resets the email's failure count and returns the network's point: only failures count. */
   succeeded(): Promise<void>;
+  /**
+   * Returns both points when the attempt ended without a verdict on the password, such as when
+   * the database was unreachable, so an outage locks no one out.
+   */
+  abandoned(): Promise<void>;
 }
 
 interface Limiters {
@@ -38,7 +43,7 @@ interface Limiters {
   registerEmail: RateLimiterAbstract;
 }
 
-function buildLimiter(redis: Redis | undefined, keyPrefix: string, points: number, seconds: number) {
+function buildLimiter(redis: RedisClient | undefined, keyPrefix: string, points: number, seconds: number) {
   const options = { keyPrefix, points, duration: seconds, blockDuration: seconds };
   if (!redis) return new RateLimiterMemory(options);
 
@@ -69,7 +74,7 @@ export class LoginGuard {
   readonly #exemptIps: ReadonlySet<string>;
 
   constructor(
-    redis: Redis | undefined,
+    redis: RedisClient | undefined,
     options: LoginGuardOptions,
     private readonly logger: Logger,
   ) {
@@ -91,6 +96,10 @@ export class LoginGuard {
     return {
       succeeded: async () => {
         await this.#limiters.loginEmail.delete(email);
+        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+      },
+      abandoned: async () => {
+        await this.#limiters.loginEmail.reward(email, 1);
         if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
       },
     };

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import type { Logger } from '../logger.js';
 import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaStore } from './quota-store.js';
 
@@ -53,7 +53,7 @@ export class RedisQuotaStore implements QuotaStore {
   #degraded = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
   ) {
     redis.defineCommand('gatehouseRateLimitConsume', { lua: consumeScript });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../state/redis.js';
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
@@ -13,7 +13,7 @@ import type { ExecutedOperation } from './root-fields.js';
 export interface RateLimitServiceDeps {
   prisma: PrismaClient;
   /** Shared counters for every instance. Without it each instance counts on its own. */
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   logger: Logger;
   loginGuard: Omit<LoginGuardOptions, 'exemptIps'>;
   /** Client addresses no quota applies to. */

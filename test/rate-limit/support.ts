@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Plan, RateLimitFailMode, RateLimitWindow } from '../../src/generated/prisma/client.js';
+import type { RedisClient } from '../../src/state/redis.js';
 import type { TestGatehouse } from '../support/gatehouse.js';
 
 /**
@@ -16,7 +17,8 @@ export async function allowRegistrations(gatehouse: TestGatehouse): Promise<void
 }
 
 /** Counts the commands one ioredis client sends; each call of `sendCommand` is one round trip. */
-export function countCommands(redis: Redis): { names: string[]; restore(): void } {
+export function countCommands(client: RedisClient): { names: string[]; restore(): void } {
+  const redis = client as Redis;
   const names: string[] = [];
   const original = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: unknown) => {

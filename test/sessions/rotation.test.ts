@@ -83,6 +83,12 @@ describe.each(backends)('refresh rotation on %s', (backend) => {
     const rows = await gatehouse.app.services.prisma.refreshToken.findMany({ where: { sessionId: user.session.id } });
     expect(rows).toHaveLength(2);
     expect(rows.filter((row) => row.usedAt === null)).toHaveLength(1);
+    // One event per refresh: the one that rotated, and 49 that got the same child within grace.
+    const events = await gatehouse.app.services.prisma.auditLog.findMany({
+      where: { sessionId: user.session.id, action: 'token.refreshed' },
+    });
+    expect(events).toHaveLength(50);
+    expect(events.filter((event) => (event.metadata as { grace?: boolean }).grace === true)).toHaveLength(49);
     const [onlyToken] = [...issued];
     expect(codeOf(await refresh(onlyToken!))).toBeUndefined();
   });

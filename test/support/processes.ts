@@ -41,7 +41,14 @@ export interface RunningServer {
 }
 
 /** Starts a throwaway PostgreSQL cluster on 127.0.0.1 with its own folder and socket folder. */
-export async function startPostgres(): Promise<RunningServer & { port: number; start(): void }> {
+export async function startPostgres(): Promise<
+  RunningServer & {
+    port: number;
+    start(): void;
+    /** Stops the server with `pg_ctl stop -m fast` and keeps its data, so start() brings it back. */
+    pause(): void;
+  }
+> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-pg-'));
   const data = path.join(dir, 'data');
   chmodSync(dir, 0o755);
@@ -69,6 +76,7 @@ export async function startPostgres(): Promise<RunningServer & { port: number; s
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
     start,
+    pause: () => runPostgresTool('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     async stop() {
       try {
         runPostgresTool('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

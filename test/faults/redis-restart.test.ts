@@ -1,0 +1,164 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowRegistrations, limitedEnv, setRule } from '../rate-limit/support.js';
+import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { freePort, startRedis, type RunningServer } from '../support/processes.js';
+import { registerUser } from '../support/users.js';
+import { boundedGql, codeOf, eventually, sleep, type BoundedResponse } from './support.js';
+
+const clients = 20;
+/** Cap per client, so the run ends even if the phases below take longer than planned. */
+const maxRequestsPerClient = 400;
+
+/** `transition` marks a request that started in one phase and ended in another. */
+type Phase = 'before' | 'outage' | 'after' | 'transition';
+
+interface Sample {
+  phase: Phase;
+  response: BoundedResponse;
+}
+
+describe('redis killed under load', () => {
+  let port: number;
+  let redis: RunningServer;
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+    await allowRegistrations(gatehouse);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
+    }
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+  });
+
+  it('keeps serving and recovers', async () => {
+    const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
+    const revokedBefore = await registerUser(gatehouse);
+    const revokedDuring = await registerUser(gatehouse);
+    await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedBefore.accessToken });
+
+    let phase = 'before' as Phase;
+    let running = true;
+    const samples: Sample[] = [];
+    const client = async (token: string) => {
+      for (let request = 0; request < maxRequestsPerClient && running; request++) {
+        const started = phase;
+        const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token });
+        samples.push({ phase: started === phase ? started : 'transition', response });
+      }
+    };
+    const load = Promise.all(users.map((user) => client(user.accessToken)));
+    const rejected = async (token: string) =>
+      codeOf(await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token }));
+
+    // Each phase lasts until every client has finished requests inside it, however slow the machine.
+    const collected = (wanted: Phase) => eventually(async () => samples.filter((sample) => sample.phase === wanted).length >= clients);
+    expect(await collected('before')).toBe(true);
+    await redis.stop();
+    phase = 'outage';
+    expect(await collected('outage')).toBe(true);
+    const revokedDuringOutage = await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedDuring.accessToken });
+    expect(revokedDuringOutage.body.data?.logoutAll).toBe(1);
+    expect(await rejected(revokedBefore.accessToken)).toBe('UNAUTHENTICATED');
+    expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
+
+    redis = await startRedis(port);
+    const recovered = await eventually(async () => {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } }', token: users[0]!.accessToken });
+      return response.body.extensions?.rateLimit !== undefined && (response.body.extensions.rateLimit as { degraded: boolean }).degraded === false;
+    });
+    expect(recovered).toBe(true);
+    phase = 'after';
+    expect(await collected('after')).toBe(true);
+    running = false;
+    await load;
+
+    expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
+    expect(samples.filter((sample) => sample.response.status >= 500).map((sample) => sample.response.body)).toEqual([]);
+    expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.status)).toEqual([]);
+    const degradedIn = (wanted: Phase) =>
+      samples
+        .filter((sample) => sample.phase === wanted)
+        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
+    expect(degradedIn('before').length).toBeGreaterThan(0);
+    expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);
+    expect(degradedIn('outage').filter((degraded) => degraded).length).toBeGreaterThan(0);
+    expect(degradedIn('after').length).toBeGreaterThan(0);
+    expect(degradedIn('after').every((degraded) => !degraded)).toBe(true);
+
+    // The restarted Redis is empty; both revocations come back from PostgreSQL.
+    expect(await rejected(revokedBefore.accessToken)).toBe('UNAUTHENTICATED');
+    expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      expect(await probe.exists(`gatehouse:revoked:${revokedBefore.session.id}`)).toBe(1);
+      expect(await probe.exists(`gatehouse:revoked:${revokedDuring.session.id}`)).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+    const outageErrors = gatehouse.logs.filter((line) => line.msg === 'redis unreachable; retrying in the background');
+    expect(outageErrors).toHaveLength(1);
+  }, 60_000);
+});
+
+/**
+ * Soak variant: five kill-and-restart cycles under the same load, 30 s in one measured run. It runs
+ * only with GATEHOUSE_LONG_TESTS=1, so the default suite stays short.
+ */
+describe.runIf(process.env.GATEHOUSE_LONG_TESTS === '1')('redis killed repeatedly (GATEHOUSE_LONG_TESTS=1)', () => {
+  const cycles = 5;
+  let port: number;
+  let redis: RunningServer;
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+    await allowRegistrations(gatehouse);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
+    }
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+  });
+
+  it('recovers after every restart', async () => {
+    const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
+    let running = true;
+    const responses: BoundedResponse[] = [];
+    const client = async (token: string) => {
+      for (let request = 0; request < maxRequestsPerClient * cycles && running; request++) {
+        responses.push(await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token }));
+      }
+    };
+    const load = Promise.all(users.map((user) => client(user.accessToken)));
+    const degraded = async () => {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } }', token: users[0]!.accessToken });
+      return (response.body.extensions?.rateLimit as { degraded: boolean } | undefined)?.degraded;
+    };
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      await sleep(2000);
+      await redis.stop();
+      expect(await eventually(async () => (await degraded()) === true)).toBe(true);
+      await sleep(2000);
+      redis = await startRedis(port);
+      expect(await eventually(async () => (await degraded()) === false)).toBe(true);
+    }
+    running = false;
+    await load;
+
+    expect(responses.filter((response) => response.hung)).toHaveLength(0);
+    expect(responses.filter((response) => response.status !== 200).map((response) => response.status)).toEqual([]);
+    const outages = gatehouse.logs.filter((line) => line.msg === 'redis unreachable; retrying in the background');
+    expect(outages).toHaveLength(cycles);
+  }, 180_000);
+});

@@ -1,0 +1,131 @@
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdentityDocument, LoginDocument, LogoutAllDocument, RateLimitDocument } from '../generated/graphql.js';
+import { allowRegistrations, limitedEnv, setRule } from '../rate-limit/support.js';
+import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
+import { loginUser, registerUser } from '../support/users.js';
+import { boundedGql, eventually, sleep } from '../faults/support.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
+  response.body.errors?.[0]?.extensions?.code;
+
+describe('gatehouse on a redis cluster', () => {
+  let cluster: RunningCluster;
+  let gatehouse: TestGatehouse;
+  let probe: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    gatehouse = await startGatehouse({
+      redis: false,
+      env: { ...limitedEnv, REDIS_CLUSTER_NODES: cluster.nodes.join(','), LOGIN_MAX_FAILURES_PER_EMAIL: '3' },
+    });
+    await allowRegistrations(gatehouse);
+    await setRule(gatehouse, { operation: 'me', points: 2, failMode: 'closed' });
+    probe = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+  }, 90_000);
+  afterAll(async () => {
+    probe?.disconnect();
+    await gatehouse?.close();
+    await cluster?.stop();
+  });
+
+  it('uses the cluster client', () => {
+    expect(gatehouse.app.redis).toBeInstanceOf(Cluster);
+    expect(gatehouse.app.redis?.status).toBe('ready');
+  });
+
+  it('logs in and authenticates', async () => {
+    const user = await registerUser(gatehouse);
+    const login = await loginUser(gatehouse, user.email);
+    const identity = await gatehouse.op(IdentityDocument, {}, { token: login.accessToken });
+    expect(identity.body.data?.identity.sessionId).toBe(login.session.id);
+  });
+
+  it('revokes several sessions in different slots', async () => {
+    const user = await registerUser(gatehouse);
+    const sessions = [user, ...(await Promise.all([1, 2, 3].map(() => loginUser(gatehouse, user.email))))];
+    const slots = new Set(
+      await Promise.all(sessions.map((session) => probe.cluster('KEYSLOT', `gatehouse:revoked:${session.session.id}`))),
+    );
+    expect(slots.size).toBeGreaterThan(1);
+
+    const loggedOut = await gatehouse.op(LogoutAllDocument, {}, { token: user.accessToken });
+    expect(loggedOut.body.data?.logoutAll).toBe(4);
+    for (const session of sessions) {
+      expect(await probe.exists(`gatehouse:revoked:${session.session.id}`)).toBe(1);
+      expect(codeOf(await gatehouse.op(IdentityDocument, {}, { token: session.accessToken }))).toBe('UNAUTHENTICATED');
+    }
+    expect(gatehouse.logs.filter((line) => line.msg === 'revocation not written to redis')).toEqual([]);
+  });
+
+  it('counts quotas in the cluster', async () => {
+    const user = await registerUser(gatehouse);
+    const status = await gatehouse.op(RateLimitDocument, {}, { token: user.accessToken });
+    const extension = status.body.extensions?.rateLimit as { degraded: boolean; windows: unknown[] };
+    expect(extension.degraded).toBe(false);
+    expect(extension.windows.length).toBeGreaterThan(1);
+
+    const responses = [];
+    for (let request = 0; request < 3; request++) {
+      responses.push(await gatehouse.gql({ query: '{ me { id } }', token: user.accessToken }));
+    }
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 429]);
+    expect(codeOf(responses[2]!)).toBe('RATE_LIMITED');
+    const keys = await Promise.all(probe.nodes('master').map((node) => node.keys(`gatehouse:rl:*${user.user.id}*`)));
+    expect(keys.flat().length).toBeGreaterThan(0);
+  });
+
+  it('locks an email after failed logins', async () => {
+    const user = await registerUser(gatehouse);
+    const input = { email: user.email, password: 'wrong password 123' };
+    const codes = [];
+    for (let attempt = 0; attempt < 4; attempt++) codes.push(codeOf(await gatehouse.op(LoginDocument, { input })));
+    expect(codes).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'RATE_LIMITED']);
+    const keys = await Promise.all(probe.nodes('master').map((node) => node.keys('gatehouse:login:email:*')));
+    expect(keys.flat().length).toBeGreaterThan(0);
+  });
+
+  it('logs no redis error', () => {
+    const errors = gatehouse.logs.filter((line) => (line.level as number) >= 50 && String(line.msg).includes('redis'));
+    expect(errors).toEqual([]);
+  });
+
+  // Runs last: it stops the cluster for good.
+  it('keeps serving when the cluster is gone', async () => {
+    const user = await registerUser(gatehouse);
+    const revoked = await loginUser(gatehouse, user.email);
+    await gatehouse.gql({ query: 'mutation ($id: ID!) { revokeSession(id: $id) }', variables: { id: revoked.session.id }, token: user.accessToken });
+    probe.disconnect();
+    await cluster.stop();
+
+    for (let request = 0; request < 5; request++) {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token: user.accessToken });
+      expect(response.hung).toBe(false);
+      expect(response.status).toBe(200);
+      expect((response.body.extensions?.rateLimit as { degraded: boolean }).degraded).toBe(true);
+    }
+    const rejected = await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token: revoked.accessToken });
+    expect(codeOf(rejected)).toBe('UNAUTHENTICATED');
+    // The cluster client reports the outage when its next slot refresh fails, after the requests.
+    const outages = () => gatehouse.logs.filter((line) => line.msg === 'redis cluster unreachable; retrying in the background');
+    expect(await eventually(async () => outages().length > 0)).toBe(true);
+    // Several more reconnect attempts fail (the retry delay is at most 2 s), yet one line stays.
+    await sleep(4000);
+    expect(outages()).toHaveLength(1);
+  });
+});
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('accepts host:port entries', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, [::1]:7001,redis-a.internal:7002' });
+    expect(config.redisClusterNodes).toEqual(['127.0.0.1:7000', '[::1]:7001', 'redis-a.internal:7002']);
+  });
+
+  it.each(['127.0.0.1', 'redis://127.0.0.1:7000', '127.0.0.1:port', ':7000'])('rejects %s', (nodes) => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+});
