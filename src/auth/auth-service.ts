@@ -65,7 +65,7 @@ export class AuthService {
     requireValidNewPassword(input.password);
     const displayName = requireValidName(input.displayName, 'displayName', true) as string;
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
-    await this.deps.loginGuard?.beginRegister(email, origin.ip);
+    const attempt = await this.deps.loginGuard?.beginRegister(email, origin.ip);
     // The hash comes first in every case, so a taken email gets its error no faster than a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
     const userId = randomUUID();
@@ -82,6 +82,8 @@ export class AuthService {
       if (isUniqueViolation(error)) {
         throw gatehouseError('EMAIL_ALREADY_REGISTERED', 'This email is already registered. Log in instead.', { field: 'email' });
       }
+      // Not the caller's fault, such as an unreachable database: the attempt costs no quota.
+      await this.#abandon(attempt);
       throw error;
     }
     this.deps.logger.info({ userId, sessionId: session.id }, 'user registered');
@@ -140,7 +142,7 @@ export class AuthService {
     return this.#issue(session);
   }
 
-  async #abandon(attempt: LoginAttempt | undefined): Promise<void> {
+  async #abandon(attempt: Pick<LoginAttempt, 'abandoned'> | undefined): Promise<void> {
     try {
       await attempt?.abandoned();
     } catch (error) {

@@ -105,15 +105,22 @@ export class LoginGuard {
     };
   }
 
-  /** Counts a registration attempt, or throws RATE_LIMITED when the network or email is over. */
-  async beginRegister(normalizedEmail: string, ip: string | null): Promise<void> {
-    await this.#consumeBoth(
-      this.#limiters.registerEmail,
-      emailKey(normalizedEmail),
-      this.#limiters.registerIp,
-      clientNetwork(ip),
-      'register',
-    );
+  /**
+   * Counts a registration attempt, or throws RATE_LIMITED when the network or email is over.
+   * The returned `abandoned` gives both points back when the attempt failed for a reason of the
+   * server's own, such as an unreachable database.
+   */
+  async beginRegister(normalizedEmail: string, ip: string | null): Promise<Pick<LoginAttempt, 'abandoned'>> {
+    const email = emailKey(normalizedEmail);
+    const network = clientNetwork(ip);
+    await this.#consumeBoth(this.#limiters.registerEmail, email, this.#limiters.registerIp, network, 'register');
+
+    return {
+      abandoned: async () => {
+        await this.#limiters.registerEmail.reward(email, 1);
+        if (!this.#exemptIps.has(network)) await this.#limiters.registerIp.reward(network, 1);
+      },
+    };
   }
 
   async #consumeBoth(

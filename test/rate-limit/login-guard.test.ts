@@ -189,4 +189,14 @@ describe('login guard across addresses', () => {
       extensions: { code: 'RATE_LIMITED' },
     });
   });
+
+  it('returns registration points of an abandoned attempt', async () => {
+    const guard = new LoginGuard(client, options, logger);
+    const email = uniqueEmail('outage');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const registration = await guard.beginRegister(email, '198.51.100.78');
+      await registration.abandoned();
+    }
+    await guard.beginRegister(email, '198.51.100.78');
+  });
 });
