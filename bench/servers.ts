@@ -40,8 +40,24 @@ async function startBackends() {
   const databaseUrl = new URL(postgresServer.url);
   databaseUrl.pathname = '/gatehouse_bench';
   await applyMigrations(new PrismaPg({ connectionString: databaseUrl.toString(), max: 1 }));
+  await raiseQuotas(databaseUrl.toString());
 
   return { databaseUrl: databaseUrl.toString(), redisUrl: redisServer.url };
+}
+
+/**
+ * Raises every quota of the seeded `rate_limit_configs` far above what a run can draw. The
+ * default free plan allows 60 queries and 20 logins a minute, so the load would measure
+ * RATE_LIMITED answers. Every request still runs the full quota check and writes its counters.
+ */
+async function raiseQuotas(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('UPDATE rate_limit_configs SET points = 2000000000');
+  } finally {
+    await client.end();
+  }
 }
 
 async function connectProbes(databaseUrl: string, redisUrl: string) {
@@ -81,6 +97,10 @@ export async function startGatehouse(core: number | undefined, bcryptCost: numbe
       // Long enough that no token of the run expires, including a 10-minute soak.
       ACCESS_TOKEN_TTL_SECONDS: '86400',
       LOG_LEVEL: 'info',
+      // Each login in flight reserves a point of the login guard for the one benchmark email, so
+      // the default of 10 rejects the parallel logins of scenarios 3 to 5.
+      LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
+      LOGIN_MAX_FAILURES_PER_IP: '100000',
     },
   });
   closeSync(logFd);
