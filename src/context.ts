@@ -1,6 +1,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOrigin } from './audit/audit-log.js';
+import type { PendingSessionCheck } from './auth/session-check.js';
 import type { RateLimitStatus } from './rate-limit/windows.js';
 import type { Services } from './services.js';
 
@@ -33,4 +34,6 @@ export interface GatehouseContext extends YogaInitialContext, ServerContext {
   cookies: CookieJar;
   /** The quota status of the operation being executed, set by the useRateLimits plugin. */
   rateLimit?: RateLimitStatus;
+  /** Set while `identity` still awaits its deny-list check; cleared before any resolver runs. */
+  sessionCheck?: PendingSessionCheck;
 }

@@ -14,6 +14,7 @@ import { createOriginResolver } from './request-origin.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimits } from './plugins/use-rate-limits.js';
 import { buildSchema } from './schema/index.js';
+import { useSessionCheck } from './plugins/use-session-check.js';
 import type { App } from './services.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
@@ -98,6 +99,7 @@ export function createServer(app: App): GatehouseServer {
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
       useRateLimits({ rateLimits: services.rateLimits, logger }),
+      useSessionCheck({ logger }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

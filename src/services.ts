@@ -9,6 +9,7 @@ import { PasswordHasher } from './auth/passwords.js';
 import {
   MemoryRevocationList,
   RedisRevocationList,
+  withRevocationListener,
   type RevocationList,
 } from './auth/revocations.js';
 import { SessionService } from './auth/session-service.js';
@@ -94,7 +95,7 @@ function buildServices(
 ): Services {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
-  const revocations: RevocationList = redis
+  const denyList: RevocationList = redis
     ? new RedisRevocationList(redis, revocationTtlMs, logger)
     : new MemoryRevocationList(revocationTtlMs);
   const accessTokens = new AccessTokens(keys, {
@@ -103,6 +104,8 @@ function buildServices(
     ttlSeconds: config.jwt.accessTokenTtlSeconds,
     clockSkewSeconds: config.jwt.clockSkewSeconds,
   });
+  // Revocations through this instance also drop the cached verifications of those sessions.
+  const revocations = withRevocationListener(denyList, (ids) => accessTokens.forgetSessions(ids));
   const hasher = new PasswordHasher(config.bcryptCost);
   const rateLimits = new RateLimitService({
     prisma,

@@ -1,3 +1,4 @@
+import type { RevocationStatus } from '../auth/revocations.js';
 import { ruleFor, type RateLimitConfigStore } from './config-store.js';
 import type { BucketRequest, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
@@ -24,6 +25,11 @@ export interface RateLimitDecision {
   /** Seconds until every exceeded bucket has reset, or 0 when allowed. */
   retryAfterSeconds: number;
   exceeded: ExceededBucket[];
+  /**
+   * Deny-list status of the session whose key was passed to `check`. When `revoked`, nothing
+   * was consumed and the decision's other fields mean nothing.
+   */
+  revocation?: RevocationStatus;
 }
 
 interface PlannedBucket {
@@ -48,9 +54,14 @@ export class QuotaLimiter {
     private readonly store: QuotaStore,
   ) {}
 
-  async check(caller: RateLimitCaller, operation: ExecutedOperation): Promise<RateLimitDecision> {
+  /** Consumes the operation's cost; `revocationKey` is read in the same store call. */
+  async check(caller: RateLimitCaller, operation: ExecutedOperation, revocationKey?: string): Promise<RateLimitDecision> {
     const planned = await this.#plan(caller, operation);
-    const result = await this.store.consume(planned.map((bucket) => bucket.request));
+    const result = await this.store.consume(
+      planned.map((bucket) => bucket.request),
+      revocationKey,
+    );
+    if (result.revocation === 'revoked') return revokedDecision(caller, operation);
     const now = Date.now();
     const windows = planned.map((bucket, index): WindowStatus => {
       const state = result.buckets[index]!;
@@ -85,6 +96,7 @@ export class QuotaLimiter {
       },
       retryAfterSeconds: result.allowed ? 0 : Math.max(1, Math.ceil(longestTtlMs / 1000)),
       exceeded,
+      revocation: result.revocation,
     };
   }
 
@@ -108,6 +120,13 @@ export class QuotaLimiter {
 
     return [...buckets.values()];
   }
+}
+
+/** The decision for a revoked session: the store consumed nothing, and the caller checks again. */
+function revokedDecision(caller: RateLimitCaller, operation: ExecutedOperation): RateLimitDecision {
+  const status = { plan: caller.plan, operation: operation.name ?? operation.rootFields.join(','), cost: 0, degraded: false, windows: [] };
+
+  return { allowed: true, status, retryAfterSeconds: 0, exceeded: [], revocation: 'revoked' };
 }
 
 function maxCostPerWindow(windows: readonly WindowStatus[]): number {
