@@ -9,17 +9,17 @@ const port = Number(process.env.PORT);
 // The same field names as the Gatehouse query in bench/workload.ts, resolved from memory.
 const schema = createSchema({
   typeDefs: /* GraphQL */ `
-    type User {
-      id: ID!
-      email: String!
+    type Identity {
+      userId: ID!
+      sessionId: ID!
     }
     type Query {
-      me: User
+      identity: Identity!
     }
   `,
   resolvers: {
     Query: {
-      me: () => ({ id: '8a3f0c52-6a0e-4f7e-9d1c-2f1b7c9e4d11', email: 'bench@example.test' }),
+      identity: () => ({ userId: '8a3f0c52-6a0e-4f7e-9d1c-2f1b7c9e4d11', sessionId: '0b6f3d8e-2c4a-4e59-a1f7-93d2c5e8b6a0' }),
     },
   },
 });

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { cleanUp } from './children.js';
+import { startGatehouse } from './servers.js';
+import { login, registerBenchUser } from './workload.js';
+const cpu = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+const stack = await startGatehouse(0, 12);
+const url = stack.server.url;
+await registerBenchUser(url);
+const c0 = cpu(stack.server.pid); const t0 = Date.now();
+let done = 0;
+await Promise.all(Array.from({ length: 8 }, async () => { for (let i = 0; i < 3; i++) { const s = Date.now(); await login(url); done++; console.log('login', Date.now() - s, 'ms'); } }));
+console.log('done', done, 'in', Date.now() - t0, 'ms, cpu', cpu(stack.server.pid) - c0, 'ms');
+console.log(readFileSync(stack.logFile, 'utf8').split('\n').filter(l => !l.includes('"level":30')).slice(-10).join('\n'));
+await cleanUp();
