@@ -9,7 +9,7 @@ import pg from 'pg';
 import { generateSigningJwk } from '../src/auth/keys.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
 import { freePort, startPostgres, startRedis } from '../test/support/processes.js';
-import { onCleanup, startNodeChild, waitForPort } from './children.js';
+import { onCleanup, pinProcess, startNodeChild, waitForPort } from './children.js';
 import type { ServerUnderTest } from './measure.js';
 
 const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -28,11 +28,14 @@ export interface GatehouseStack {
   logFile: string;
 }
 
-async function startBackends() {
+async function startBackends(loadCore: number | undefined) {
   const postgresServer = await startPostgres();
   onCleanup(() => postgresServer.stop());
   const redisServer = await startRedis();
   onCleanup(() => redisServer.stop());
+  // Redis stands in for a server of its own: on the server's core it would take CPU time that
+  // the Gatehouse process is measured by, and that the bare Yoga baseline never pays.
+  if (loadCore !== undefined && redisServer.process.pid !== undefined) pinProcess(redisServer.process.pid, loadCore);
   const admin = new pg.Client({ connectionString: postgresServer.url });
   await admin.connect();
   await admin.query('CREATE DATABASE gatehouse_bench');
@@ -75,15 +78,22 @@ async function connectProbes(databaseUrl: string, redisUrl: string) {
  * Starts PostgreSQL and Redis (throwaway, on loopback), applies the migrations, then starts
  * Gatehouse through bench/server-gatehouse.ts in production mode with a generated signing key.
  */
-export async function startGatehouse(core: number | undefined, bcryptCost: number): Promise<GatehouseStack> {
-  const { databaseUrl, redisUrl } = await startBackends();
+export async function startGatehouse(
+  core: number | undefined,
+  bcryptCost: number,
+  loadCore?: number,
+): Promise<GatehouseStack> {
+  const { databaseUrl, redisUrl } = await startBackends(loadCore);
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
   onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
   const logFile = path.join(dir, 'gatehouse.log');
   const logFd = openSync(logFile, 'a');
   const port = await freePort();
+  // BENCH_CPU_PROF_DIR: write a V8 CPU profile of the Gatehouse process there when it stops.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const child = startNodeChild(script('./server-gatehouse.ts'), {
     core,
+    nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     output: logFd,
     env: {
       NODE_ENV: 'production',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AccountService } from './auth/account-service.js';
@@ -6,6 +7,7 @@ import { SessionActivity } from './auth/session-activity.js';
 import { AuthService } from './auth/auth-service.js';
 import { loadKeyRing, type KeyRing } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
+import { threadPoolSize } from './auth/hash-concurrency.js';
 import {
   MemoryRevocationList,
   RedisRevocationList,
@@ -106,7 +108,17 @@ function buildServices(
   });
   // Revocations through this instance also drop the cached verifications of those sessions.
   const revocations = withRevocationListener(denyList, (ids) => accessTokens.forgetSessions(ids));
-  const hasher = new PasswordHasher(config.bcryptCost);
+  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptMaxConcurrency);
+  logger.info(
+    { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize(), cores: availableParallelism() },
+    'password hashing limits',
+  );
+  if (hasher.maxConcurrency > threadPoolSize() - 2) {
+    logger.warn(
+      { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize() },
+      'BCRYPT_MAX_CONCURRENCY leaves fewer than 2 libuv pool threads free, so token signing can wait behind logins; raise UV_THREADPOOL_SIZE in the environment that starts the process',
+    );
+  }
   const rateLimits = new RateLimitService({
     prisma,
     redis,

@@ -106,6 +106,11 @@ const environmentSchema = z.object({
     .transform((value) => value.split(',').map((ip) => ip.trim()).filter((ip) => ip !== ''))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()])))
     .default([]),
+  /**
+   * bcrypt hashes that run at once; more logins wait in line. Above the libuv pool size minus
+   * two, token signing waits behind hashing. @default max(1, min(cores - 1, UV_THREADPOOL_SIZE - 2))
+   */
+  BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -167,6 +172,8 @@ export interface Config {
   };
   /** Client addresses that no quota or per-address login limit applies to. */
   rateLimitExemptIps: string[];
+  /** bcrypt hashes at once; undefined means the default of src/auth/hash-concurrency.ts. */
+  bcryptMaxConcurrency: number | undefined;
 }
 
 export const graphqlPath = '/graphql';
@@ -246,6 +253,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       maxRegistrationsPerIp: vars.REGISTER_MAX_PER_IP,
     },
     rateLimitExemptIps: vars.RATE_LIMIT_EXEMPT_IPS,
+    bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
   };
   checkProductionSafety(config);
 
