@@ -1,9 +1,10 @@
 import type { RevocationStatus } from '../auth/revocations.js';
-import { ruleFor, type RateLimitConfigStore } from './config-store.js';
+import { BucketPlanCache } from './bucket-plans.js';
+import type { RateLimitConfigStore } from './config-store.js';
 import type { BucketRequest, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
-import { windowDurationsMs, windowNames, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
+import type { Plan, RateLimitStatus, WindowStatus } from './windows.js';
 
 /** The caller identity that bucket keys are built from. */
 export interface RateLimitCaller {
@@ -40,7 +41,11 @@ interface PlannedBucket {
 
 /** Prefix of every quota key. The hash tag keeps all of a caller's buckets in one Cluster slot. */
 export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {
-  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:${pattern}:${window}`;
+  return `${bucketKeyPrefix(caller)}${pattern}:${window}`;
+}
+
+function bucketKeyPrefix(caller: RateLimitCaller): string {
+  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:`;
 }
 
 /**
@@ -49,6 +54,8 @@ export function bucketKey(caller: RateLimitCaller, pattern: string, window: stri
  * operations each count.
  */
 export class QuotaLimiter {
+  readonly #templates = new BucketPlanCache();
+
   constructor(
     private readonly configs: RateLimitConfigStore,
     private readonly store: QuotaStore,
@@ -102,23 +109,20 @@ export class QuotaLimiter {
 
   async #plan(caller: RateLimitCaller, operation: ExecutedOperation): Promise<PlannedBucket[]> {
     const rules = await this.configs.rules();
-    const buckets = new Map<string, PlannedBucket>();
-    for (const window of windowNames) {
-      for (const field of operation.rootFields) {
-        const rule = ruleFor(rules, caller.plan, window, field, operation.name);
-        if (!rule) continue;
-        const key = bucketKey(caller, rule.operation, window);
-        const existing = buckets.get(key);
-        if (existing) {
-          existing.request.cost += rule.cost;
-          continue;
-        }
-        const request = { key, cost: rule.cost, limit: rule.points, durationMs: windowDurationsMs[window], failMode: rule.failMode };
-        buckets.set(key, { request, pattern: rule.operation, window });
-      }
-    }
+    const templates = this.#templates.templatesFor(rules, caller.plan, operation);
+    const prefix = bucketKeyPrefix(caller);
 
-    return [...buckets.values()];
+    return templates.map((template) => ({
+      request: {
+        key: `${prefix}${template.pattern}:${template.window}`,
+        cost: template.cost,
+        limit: template.limit,
+        durationMs: template.durationMs,
+        failMode: template.failMode,
+      },
+      pattern: template.pattern,
+      window: template.window,
+    }));
   }
 }
 
