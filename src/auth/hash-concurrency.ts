@@ -30,23 +30,56 @@ export function defaultHashConcurrency(cores = availableParallelism(), poolSize 
   return Math.max(1, Math.min(cores - 1, poolSize - reservedPoolThreads));
 }
 
-/** A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. */
+/** Thrown when a task gives up its place in the queue because its signal aborted. */
+export class QueueAbortedError extends Error {
+  override name = 'QueueAbortedError';
+}
+
+/**
+ * A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. A
+ * waiting task whose signal aborts leaves the queue without running, so requests whose client
+ * went away do not take a turn from the ones still waiting.
+ */
 export class Semaphore {
   #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting = new Set<() => void>();
 
   constructor(readonly limit: number) {}
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw new QueueAbortedError('the request was aborted before its turn');
+    if (this.#running >= this.limit) await this.#wait(signal);
     else this.#running += 1;
     try {
       return await task();
     } finally {
-      // The slot passes straight to the next waiter, so the running count stays the same.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running -= 1;
+      this.#release();
     }
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting.delete(start);
+        reject(new QueueAbortedError('the request was aborted while waiting'));
+      };
+      const start = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.#waiting.add(start);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #release(): void {
+    // The slot passes straight to the oldest waiter, so the running count stays the same.
+    const next = this.#waiting.values().next();
+    if (next.done) {
+      this.#running -= 1;
+      return;
+    }
+    this.#waiting.delete(next.value);
+    next.value();
   }
 }

@@ -48,15 +48,19 @@ export class PasswordHasher {
     return this.#slots.run(() => bcrypt.hash(password, this.#cost));
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
-    return this.#slots.run(() => bcrypt.compare(password, hash));
+  /**
+   * Checks a password. Throws QueueAbortedError without hashing when `signal` aborts while the
+   * check waits for its turn; a check that started always finishes.
+   */
+  verify(password: string, hash: string, signal?: AbortSignal): Promise<boolean> {
+    return this.#slots.run(() => bcrypt.compare(password, hash), signal);
   }
 
-  /** Does the work of one verification and returns false. */
-  async verifyAgainstDummy(password: string): Promise<false> {
+  /** Does the work of one verification and returns false; aborts like {@link verify}. */
+  async verifyAgainstDummy(password: string, signal?: AbortSignal): Promise<false> {
     this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
     const dummyHash = await this.#dummyHash;
-    await this.#slots.run(() => bcrypt.compare(password, dummyHash));
+    await this.#slots.run(() => bcrypt.compare(password, dummyHash), signal);
 
     return false;
   }

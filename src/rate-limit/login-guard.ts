@@ -29,6 +29,8 @@ export interface LoginGuardOptions {
 export interface LoginAttempt {
   /** Resets the email's failure count and returns the network's point: only failures count. */
   succeeded(): Promise<void>;
+  /** Returns both points of an attempt that ended before any password check. */
+  abandoned(): Promise<void>;
 }
 
 interface Limiters {
@@ -91,6 +93,10 @@ export class LoginGuard {
     return {
       succeeded: async () => {
         await this.#limiters.loginEmail.delete(email);
+        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+      },
+      abandoned: async () => {
+        await this.#limiters.loginEmail.reward(email, 1);
         if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
       },
     };
