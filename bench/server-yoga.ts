@@ -26,9 +26,9 @@ const schema = createSchema({
 });
 
 // The same body limit as Gatehouse. graphql-yoga's default one pipes every body through a web
-// stream, which alone more than doubles this server's CPU time per request (0.08 ms against
-// 0.2 ms, bench/server-yoga.ts pinned to one core, Node 20), so the baseline would hide that much
-// of Gatehouse's cost.
+// stream. That alone more than doubles this server's CPU time per request: 0.08 ms against
+// 0.2 ms, measured pinned to one core on Node 20. The baseline would hide that much of
+// Gatehouse's cost.
 const yoga = createYoga({
   schema,
   graphqlEndpoint: '/graphql',

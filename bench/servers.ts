@@ -33,8 +33,8 @@ async function startBackends(loadCore: number | undefined) {
   onCleanup(() => postgresServer.stop());
   const redisServer = await startRedis();
   onCleanup(() => redisServer.stop());
-  // Redis stands in for a server of its own: on the server's core it would take CPU time that
-  // the Gatehouse process is measured by, and that the bare Yoga baseline never pays.
+  // In a deployment Redis runs on a server of its own. On the server's core it would take CPU
+  // time from the measured Gatehouse process, which the bare Yoga baseline never pays.
   if (loadCore !== undefined && redisServer.process.pid !== undefined) pinProcess(redisServer.process.pid, loadCore);
   const admin = new pg.Client({ connectionString: postgresServer.url });
   await admin.connect();
@@ -51,7 +51,7 @@ async function startBackends(loadCore: number | undefined) {
 /**
  * Raises every quota of the seeded `rate_limit_configs` far above what a run can draw. The
  * default free plan allows 60 queries and 20 logins a minute, so the load would measure
- * RATE_LIMITED answers. Every request still runs the full quota check and writes its counters.
+ * RATE_LIMITED responses. Every request still runs the full quota check and writes its counters.
  */
 async function raiseQuotas(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });

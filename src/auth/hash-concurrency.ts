@@ -22,9 +22,9 @@ export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /**
- * Returns how many bcrypt hashes may run at once by default: one fewer than the cores, so the
- * event loop keeps a core for authenticated requests, and two fewer than the pool threads, so
- * token signing and verification never queue behind password hashing. At least 1.
+ * Returns how many bcrypt hashes may run at once by default, at least 1. One fewer than the
+ * cores keeps a core for the event loop. Two fewer than the pool threads keeps threads free for
+ * token signing and verification, so they do not queue behind password hashing.
  */
 export function defaultHashConcurrency(cores = availableParallelism(), poolSize = threadPoolSize()): number {
   return Math.max(1, Math.min(cores - 1, poolSize - reservedPoolThreads));

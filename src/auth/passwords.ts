@@ -50,7 +50,8 @@ export class PasswordHasher {
 
   /**
    * Checks a password. Throws QueueAbortedError without hashing when `signal` aborts while the
-   * check waits for its turn; a check that started always finishes.
+   * check waits for its turn. A check whose hash started runs to the end, because bcrypt cannot
+   * be stopped.
    */
   verify(password: string, hash: string, signal?: AbortSignal): Promise<boolean> {
     return this.#slots.run(() => bcrypt.compare(password, hash), signal);

@@ -1,13 +1,13 @@
 import type { AccessTokenClaims } from './access-tokens.js';
 
-/** Verified tokens kept at most. Each entry holds the token string and its claims, under 1 KB. */
+/** Maximum verified tokens kept. An entry contains the token string and its claims, about 1 KB (estimate). */
 export const defaultTokenCacheSize = 10_000;
 
 interface CachedToken {
   claims: AccessTokenClaims;
   /** The `kid` of the token's header. */
   kid: string;
-  /** The key object that verified the signature; the entry is void once the key ring drops it. */
+  /** The key object that verified the signature. The entry is void once the key ring drops it. */
   key: unknown;
   /** When the signature and claims were verified, in ms. Earlier clocks miss the cache. */
   verifiedAtMs: number;

@@ -126,7 +126,7 @@ export class QuotaLimiter {
   }
 }
 
-/** The decision for a revoked session: the store consumed nothing, and the caller checks again. */
+/** Builds the decision for a revoked session: the store consumed nothing, and the caller checks again. */
 function revokedDecision(caller: RateLimitCaller, operation: ExecutedOperation): RateLimitDecision {
   const status = { plan: caller.plan, operation: operation.name ?? operation.rootFields.join(','), cost: 0, degraded: false, windows: [] };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultHashConcurrency, QueueAbortedError, Semaphore, threadPoolSize } from '../../src/auth/hash-concurrency.js';
 
-/** A task that runs until `finish` is called, recording when it started. */
+/** Creates a task that records its start and runs until `finish` is called. */
 function gate(started: string[], name: string) {
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
