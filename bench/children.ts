@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 
@@ -25,10 +25,18 @@ const tasksetPath = ['/usr/bin/taskset', '/bin/taskset'].find((candidate) => exi
 
 export const canPin = tasksetPath !== undefined;
 
+/** Moves a running process and all its threads to one core. */
+export function pinProcess(pid: number, core: number): void {
+  if (!tasksetPath) return;
+  execFileSync(tasksetPath, ['-a', '-c', '-p', String(core), String(pid)], { stdio: 'ignore' });
+}
+
 export interface ChildOptions {
   /** Core to pin the child to with taskset, or undefined for no pinning. */
   core: number | undefined;
   env?: Record<string, string>;
+  /** Extra Node flags, such as `--cpu-prof`. */
+  nodeFlags?: string[];
   /** Destination of the child's stdout and stderr: this terminal, nowhere, or an open file. @default 'inherit' */
   output?: 'inherit' | 'ignore' | number;
 }
@@ -38,7 +46,7 @@ export interface ChildOptions {
  * with node, so the returned process id is the id of the Node process.
  */
 export function startNodeChild(script: string, options: ChildOptions): ChildProcess {
-  const nodeArgs = ['--import', 'tsx', script];
+  const nodeArgs = [...(options.nodeFlags ?? []), '--import', 'tsx', script];
   const [command, args] =
     options.core !== undefined && tasksetPath
       ? [tasksetPath, ['-c', String(options.core), process.execPath, ...nodeArgs]]

@@ -47,7 +47,10 @@ export interface Measurement {
   /** False when the peak could not be reset, so `peakRssMb` covers the whole process life. */
   peakRssIsPerScenario: boolean;
   redis?: {
+    /** Calls in Redis INFO commandstats, including the commands Lua scripts run. */
     commandsPerRequest: number;
+    /** Commands the server sent through ioredis; one script call is one command. */
+    commandsSentPerRequest: number;
     /** Socket writes of the server to Redis: one per command, pipeline or MULTI block sent. */
     roundTripsPerRequest: number;
     /** Read events of Redis (total_reads_processed); lower when commands arrive together. */
@@ -70,10 +73,11 @@ interface Reading {
   postgres?: PostgresReading;
   statements?: Statements;
   redisWrites?: number;
+  redisCommandsSent?: number;
 }
 
 async function readServerCounters(child: ChildProcess) {
-  const reply = nextMessage<{ statements: Statements; redisWrites: number }>(child, 'usage', 10_000);
+  const reply = nextMessage<{ statements: Statements; redisWrites: number; redisCommandsSent: number }>(child, 'usage', 10_000);
   child.send({ type: 'usage' });
 
   return reply;
@@ -87,6 +91,7 @@ async function takeReading(server: ServerUnderTest): Promise<Reading> {
     const counters = await readServerCounters(server.child);
     reading.statements = counters.statements;
     reading.redisWrites = counters.redisWrites;
+    reading.redisCommandsSent = counters.redisCommandsSent;
   }
 
   return reading;
@@ -161,6 +166,7 @@ function summarize(
     const delta = redisDelta(before.redis, after.redis);
     measurement.redis = {
       commandsPerRequest: perRequest(delta.commands),
+      commandsSentPerRequest: perRequest((after.redisCommandsSent ?? Number.NaN) - (before.redisCommandsSent ?? Number.NaN)),
       roundTripsPerRequest: perRequest((after.redisWrites ?? Number.NaN) - (before.redisWrites ?? Number.NaN)),
       serverReadsPerRequest: perRequest(delta.reads),
       byCommand: delta.byCommand,

@@ -68,6 +68,7 @@ function row(name: string, measurement: Measurement, label: string): string {
     fixed(load.latencyMs.p50, 0),
     fixed(load.latencyMs.p99, 0),
     fixed(measurement.cpuMsPerRequest, 3),
+    fixed(measurement.redis?.commandsSentPerRequest, 2),
     fixed(measurement.redis?.commandsPerRequest, 2),
     fixed(measurement.redis?.roundTripsPerRequest, 2),
     fixed(measurement.database?.statementsPerRequest, 2),
@@ -91,12 +92,12 @@ export function renderMarkdown(results: BenchResults): string {
   const lines = [
     `Run on ${results.date} with \`${results.command}\`${options.quick ? ' (quick mode: smoke figures only)' : ''}.`,
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB memory, Node ${machine.node}; ` +
-      (machine.pinned ? 'server pinned to core 0, load generators to core 1.' : 'no core pinning.'),
+      (machine.pinned ? 'server pinned to core 0, load generators and Redis to core 1.' : 'no core pinning.'),
     `Each run: ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured; ` +
       `${options.connections} connections for queries, ${options.loginConnections} for logins, ${options.refreshConnections} for refreshes; bcrypt cost ${bcrypt.cost} (${fixed(bcrypt.cpuMsPerHash, 1)} ms CPU per hash).`,
     '',
-    '| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | Redis cmds/req | Redis round trips/req | SQL statements/req | transactions/req | peak RSS MB | failed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | Redis cmds sent/req | Redis cmds run/req | Redis round trips/req | SQL statements/req | transactions/req | peak RSS MB | failed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('1. bare Yoga', baseline, 'query'),
     row('2. Gatehouse query', gatehouse.query, 'query'),
     row('3. query during logins (query)', gatehouse.queryUnderLogin, 'query'),

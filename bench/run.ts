@@ -2,6 +2,7 @@
 // bench/results/latest.json. See docs/BENCHMARKS.md for what each figure means.
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { defaultHashConcurrency, threadPoolSize } from '../src/auth/hash-concurrency.js';
 import { canPin, cleanUp, stopChild } from './children.js';
 import { readOptions, usage } from './options.js';
 import { describeMachine, readResults, renderMarkdown, resultsFile, updateDocs, writeResults } from './report.js';
@@ -36,13 +37,16 @@ async function run(argv: string[]): Promise<void> {
   await stopChild(yoga.child);
 
   log('starting PostgreSQL, Redis and Gatehouse');
-  const stack = await startGatehouse(placement.serverCore, options.bcryptCost);
+  const stack = await startGatehouse(placement.serverCore, options.bcryptCost, placement.loadCore);
   gatehouseLog = stack.logFile;
   const gatehouse = await runGatehouseScenarios(stack.server, options, placement, log);
 
   // Pinned with taskset, the server's bcrypt threads share its one core.
   const serverCores = pinned ? 1 : availableParallelism();
-  const targets = evaluateTargets({ baseline, gatehouse, bcrypt, serverCores });
+  // The server inherits this environment, so it computes the same default.
+  const configured = Number(process.env.BCRYPT_MAX_CONCURRENCY);
+  const bcryptConcurrency = configured >= 1 ? configured : defaultHashConcurrency(serverCores, threadPoolSize());
+  const targets = evaluateTargets({ baseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
   const results = {
     date: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
@@ -50,6 +54,7 @@ async function run(argv: string[]): Promise<void> {
     machine,
     bcrypt,
     serverCores,
+    bcryptConcurrency,
     baseline,
     gatehouse,
     targets,

@@ -1,6 +1,7 @@
 // Gatehouse as started by `npm start` (src/main.ts), plus a count of the SQL statements it sends,
 // for bench/run.ts. Runs in its own process so that its CPU time and memory can be read from /proc.
 import net from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { answerUsageRequests } from './server-lifecycle.js';
 
@@ -38,7 +39,17 @@ net.Socket.prototype.write = function countedWrite(this: net.Socket, ...args: un
   return originalWrite.apply(this, args);
 } as typeof net.Socket.prototype.write;
 
-answerUsageRequests(() => ({ statements: { ...statements }, redisWrites }));
+// Every command ioredis sends, pipelined ones included, passes through Redis#sendCommand. Commands
+// a Lua script runs inside Redis do not, unlike the calls in INFO commandstats.
+let redisCommandsSent = 0;
+const originalSendCommand = Redis.prototype.sendCommand as (...args: unknown[]) => unknown;
+Redis.prototype.sendCommand = function countedSendCommand(this: Redis, ...args: unknown[]) {
+  redisCommandsSent += 1;
+
+  return originalSendCommand.apply(this, args);
+} as typeof Redis.prototype.sendCommand;
+
+answerUsageRequests(() => ({ statements: { ...statements }, redisWrites, redisCommandsSent }));
 // src/main.ts stops gracefully on SIGTERM; the same happens when bench/run.ts goes away.
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { generateSigningJwk } from '../src/auth/keys.js';
 import { applyMigrations } from '../src/db/schema-engine.js';
 import { freePort, startPostgres, startRedis } from '../test/support/processes.js';
-import { onCleanup, startNodeChild, waitForPort } from './children.js';
+import { onCleanup, pinProcess, startNodeChild, waitForPort } from './children.js';
 import type { ServerUnderTest } from './measure.js';
 
 const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -28,11 +28,14 @@ export interface GatehouseStack {
   logFile: string;
 }
 
-async function startBackends() {
+async function startBackends(loadCore: number | undefined) {
   const postgresServer = await startPostgres();
   onCleanup(() => postgresServer.stop());
   const redisServer = await startRedis();
   onCleanup(() => redisServer.stop());
+  // In a deployment Redis runs on a server of its own. On the server's core it would take CPU
+  // time from the measured Gatehouse process, which the bare Yoga baseline never pays.
+  if (loadCore !== undefined && redisServer.process.pid !== undefined) pinProcess(redisServer.process.pid, loadCore);
   const admin = new pg.Client({ connectionString: postgresServer.url });
   await admin.connect();
   await admin.query('CREATE DATABASE gatehouse_bench');
@@ -40,8 +43,24 @@ async function startBackends() {
   const databaseUrl = new URL(postgresServer.url);
   databaseUrl.pathname = '/gatehouse_bench';
   await applyMigrations(new PrismaPg({ connectionString: databaseUrl.toString(), max: 1 }));
+  await raiseQuotas(databaseUrl.toString());
 
   return { databaseUrl: databaseUrl.toString(), redisUrl: redisServer.url };
+}
+
+/**
+ * Raises every quota of the seeded `rate_limit_configs` far above what a run can draw. The
+ * default free plan allows 60 queries and 20 logins a minute, so the load would measure
+ * RATE_LIMITED responses. Every request still runs the full quota check and writes its counters.
+ */
+async function raiseQuotas(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('UPDATE rate_limit_configs SET points = 2000000000');
+  } finally {
+    await client.end();
+  }
 }
 
 async function connectProbes(databaseUrl: string, redisUrl: string) {
@@ -59,15 +78,22 @@ async function connectProbes(databaseUrl: string, redisUrl: string) {
  * Starts PostgreSQL and Redis (throwaway, on loopback), applies the migrations, then starts
  * Gatehouse through bench/server-gatehouse.ts in production mode with a generated signing key.
  */
-export async function startGatehouse(core: number | undefined, bcryptCost: number): Promise<GatehouseStack> {
-  const { databaseUrl, redisUrl } = await startBackends();
+export async function startGatehouse(
+  core: number | undefined,
+  bcryptCost: number,
+  loadCore?: number,
+): Promise<GatehouseStack> {
+  const { databaseUrl, redisUrl } = await startBackends(loadCore);
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-'));
   onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
   const logFile = path.join(dir, 'gatehouse.log');
   const logFd = openSync(logFile, 'a');
   const port = await freePort();
+  // BENCH_CPU_PROF_DIR: write a V8 CPU profile of the Gatehouse process there when it stops.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const child = startNodeChild(script('./server-gatehouse.ts'), {
     core,
+    nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     output: logFd,
     env: {
       NODE_ENV: 'production',
@@ -81,6 +107,10 @@ export async function startGatehouse(core: number | undefined, bcryptCost: numbe
       // Long enough that no token of the run expires, including a 10-minute soak.
       ACCESS_TOKEN_TTL_SECONDS: '86400',
       LOG_LEVEL: 'info',
+      // Each login in flight reserves a point of the login guard for the one benchmark email, so
+      // the default of 10 rejects the parallel logins of scenarios 3 to 5.
+      LOGIN_MAX_FAILURES_PER_EMAIL: '1000',
+      LOGIN_MAX_FAILURES_PER_IP: '100000',
     },
   });
   closeSync(logFd);

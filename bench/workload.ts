@@ -12,15 +12,16 @@ export interface GraphQLBody {
  * The authenticated request of scenarios 2, 3 and the soak, sent with the user's access token.
  * The bare Yoga baseline in bench/server-yoga.ts serves the same `query` text.
  *
- * NOTE: today this reads `me { id email }`, the cheapest field that needs a caller, and its
- * resolver loads the user from PostgreSQL. Once the workspace-role check and the rate-limit
- * plugin are merged, switch `query` to the role check, such as
- * `query ($workspaceId: ID!) { myRole(workspaceId: $workspaceId) }`. Then fill `variables` in
- * `prepareAuthenticatedCaller` below. The request then pays JWT verification, the revocation
- * check, the role check and the rate-limit windows.
+ * `identity` needs a caller but no database: the request pays access-token verification, the
+ * revocation check and the rate-limit windows, and its response carries `extensions.rateLimit`.
+ *
+ * NOTE: once the workspace-role check is merged, add it to this query, such as
+ * `query ($workspaceId: ID!) { identity { userId sessionId } myRole(workspaceId: $workspaceId) }`,
+ * and fill `variables` in `prepareAuthenticatedCaller` below. Memberships may then cost at most
+ * one batched database query per request that needs them.
  */
 export const authenticatedQuery: GraphQLBody = {
-  query: 'query { me { id email } }',
+  query: 'query { identity { userId sessionId } }',
 };
 
 export const loginMutation = `mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }`;

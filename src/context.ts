@@ -1,6 +1,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type { RequestOrigin } from './audit/audit-log.js';
+import type { PendingSessionCheck } from './auth/session-check.js';
 import type { RateLimitStatus } from './rate-limit/windows.js';
 import type { Logger } from './logger.js';
 import type { Services } from './services.js';
@@ -38,4 +39,6 @@ export interface GatehouseContext extends YogaInitialContext, ServerContext {
   requestId: string;
   /** Logger whose lines carry `requestId`. */
   logger: Logger;
+  /** Set while `identity` still awaits its deny-list check; cleared before any resolver runs. */
+  sessionCheck?: PendingSessionCheck;
 }

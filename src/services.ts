@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import type { Redis } from 'ioredis';
 import { AccessTokens } from './auth/access-tokens.js';
 import { AccountService } from './auth/account-service.js';
 import { startCleanupJob, type CleanupJob } from './auth/cleanup.js';
@@ -5,9 +7,11 @@ import { SessionActivity } from './auth/session-activity.js';
 import { AuthService } from './auth/auth-service.js';
 import { loadKeyRing, type KeyRing } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
+import { threadPoolSize } from './auth/hash-concurrency.js';
 import {
   MemoryRevocationList,
   RedisRevocationList,
+  withRevocationListener,
   type RevocationList,
 } from './auth/revocations.js';
 import { SessionService } from './auth/session-service.js';
@@ -118,7 +122,7 @@ function buildServices(
 ): Omit<Services, OpsServiceName> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
-  const revocations: RevocationList = redis
+  const denyList: RevocationList = redis
     ? new RedisRevocationList(redis, revocationTtlMs, logger)
     : new MemoryRevocationList(revocationTtlMs);
   const accessTokens = new AccessTokens(keys, {
@@ -127,7 +131,19 @@ function buildServices(
     ttlSeconds: config.jwt.accessTokenTtlSeconds,
     clockSkewSeconds: config.jwt.clockSkewSeconds,
   });
-  const hasher = new PasswordHasher(config.bcryptCost);
+  // Revocations through this instance also drop the cached verifications of those sessions.
+  const revocations = withRevocationListener(denyList, (ids) => accessTokens.forgetSessions(ids));
+  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptMaxConcurrency);
+  logger.info(
+    { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize(), cores: availableParallelism() },
+    'password hashing limits',
+  );
+  if (hasher.maxConcurrency > threadPoolSize() - 2) {
+    logger.warn(
+      { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize() },
+      'BCRYPT_MAX_CONCURRENCY leaves fewer than 2 libuv pool threads free, so token signing can wait behind logins; raise UV_THREADPOOL_SIZE in the environment that starts the process',
+    );
+  }
   const rateLimits = new RateLimitService({
     prisma,
     redis,

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
 import { allowedAlgorithms, type KeyRing } from './keys.js';
+import { VerifiedTokenCache } from './token-cache.js';
 
 export interface AccessTokenOptions {
   issuer: string;
   audience: string;
   ttlSeconds: number;
   clockSkewSeconds: number;
+  /** Verified tokens kept so repeated requests skip the signature check; 0 turns it off. @default 10000 */
+  cacheSize?: number;
 }
 
 export interface AccessTokenClaims {
@@ -38,10 +41,14 @@ const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 /** Signs and verifies access tokens: short-lived JWTs bound to one session. */
 export class AccessTokens {
+  readonly #cache: VerifiedTokenCache;
+
   constructor(
     private readonly keys: KeyRing,
     private readonly options: AccessTokenOptions,
-  ) {}
+  ) {
+    this.#cache = new VerifiedTokenCache(options.cacheSize);
+  }
 
   /**
    * Signs an access token for a session. `sessionExpiresAt` caps its expiry, so no access token
@@ -76,9 +83,13 @@ export class AccessTokens {
    * so keys named in the header (`jwk`, `jku`, `x5u`) are never used.
    */
   async verify(token: string, now = Date.now()): Promise<AccessTokenClaims> {
+    const cached = this.#cache.get(token, (kid) => this.keys.verification.get(kid)?.publicKey, now);
+    if (cached) return { ...cached };
+    let usedKey: { kid: string; publicKey: unknown } | undefined;
     const keyFor = (header: JWTHeaderParameters) => {
       const key = typeof header.kid === 'string' ? this.keys.verification.get(header.kid) : undefined;
       if (!key || key.alg !== header.alg) throw new AccessTokenError('unknown_key');
+      usedKey = key;
 
       return key.publicKey;
     };
@@ -101,10 +112,18 @@ export class AccessTokens {
         throw new AccessTokenError('not_yet_valid');
       }
 
-      return { userId: sub, sessionId: sid, tokenId: String(jti), issuedAt: iat!, expiresAt: exp! };
+      const claims = { userId: sub, sessionId: sid, tokenId: String(jti), issuedAt: iat!, expiresAt: exp! };
+      if (usedKey) this.#cache.set(token, claims, usedKey.kid, usedKey.publicKey, now);
+
+      return claims;
     } catch (error) {
       throw toTokenError(error);
     }
+  }
+
+  /** Drops the cached verifications of revoked sessions; the deny-list still rejects them. */
+  forgetSessions(sessionIds: readonly string[]): void {
+    this.#cache.forgetSessions(sessionIds);
   }
 }
 

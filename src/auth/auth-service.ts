@@ -13,6 +13,7 @@ import {
 import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './passwords.js';
 import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
+import { QueueAbortedError } from './hash-concurrency.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
 export interface SessionPolicy {
@@ -95,13 +96,13 @@ export class AuthService {
    * Checks the password and starts a session. Unknown emails cost one bcrypt comparison like
    * known ones and get the same INVALID_CREDENTIALS error.
    */
-  async login(input: LoginInput, origin: RequestOrigin): Promise<IssuedTokens> {
+  async login(input: LoginInput, origin: RequestOrigin, signal?: AbortSignal): Promise<IssuedTokens> {
     requirePlausiblePassword(input.password);
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
     const email = normalizeEmail(input.email);
     const attempt = await this.deps.loginGuard?.beginLogin(email, origin.ip);
     try {
-      return await this.#authenticate(input, email, deviceName, origin, attempt);
+      return await this.#authenticate(input, email, deviceName, origin, attempt, signal);
     } catch (error) {
       // A deliberate error is a verdict on the attempt and keeps its point; anything else, such
       // as an unreachable database, gives the point back.
@@ -116,11 +117,22 @@ export class AuthService {
     deviceName: string | null,
     origin: RequestOrigin,
     attempt: LoginAttempt | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<IssuedTokens> {
     const user = await this.deps.prisma.user.findUnique({ where: { email } });
-    const valid = user
-      ? await this.deps.hasher.verify(input.password, user.passwordHash)
-      : await this.deps.hasher.verifyAgainstDummy(input.password);
+    let valid: boolean;
+    try {
+      valid = user
+        ? await this.deps.hasher.verify(input.password, user.passwordHash, signal)
+        : await this.deps.hasher.verifyAgainstDummy(input.password, signal);
+    } catch (error) {
+      if (!(error instanceof QueueAbortedError)) throw error;
+      // The client went away while the login waited for a bcrypt slot: no password was checked,
+      // so the attempt gives its login-guard points back and counts as no failure.
+      await attempt?.abandoned();
+      this.deps.logger.debug({ ip: origin.ip }, 'login abandoned before the password check');
+      throw gatehouseError('SERVICE_UNAVAILABLE', 'The login was abandoned because the client disconnected.');
+    }
     if (!user || !valid) {
       await this.#recordFailedLogin(user, email, origin);
       throw invalidCredentialsError();

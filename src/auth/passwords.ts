@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { defaultHashConcurrency, Semaphore } from './hash-concurrency.js';
 
 export const minPasswordLength = 10;
 /** bcrypt reads at most 72 bytes; longer passwords are rejected rather than silently cut. */
@@ -22,27 +23,45 @@ export function passwordProblem(password: string): string | undefined {
  * Hashes and checks passwords with bcrypt on the libuv thread pool. A hash of a random password
  * at the same cost replaces the stored hash for unknown users, so a login for an email that does not exist costs
  * the same time as one with a wrong password.
+ *
+ * At most `maxConcurrency` hashes run at once; the rest wait in order. Logins beyond that queue
+ * here instead of filling every pool thread and core, so authenticated requests keep their
+ * latency while logins saturate bcrypt.
  */
 export class PasswordHasher {
   readonly #cost: number;
+  readonly #slots: Semaphore;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(cost: number) {
+  /** @param maxConcurrency hashes at once. @default {@link defaultHashConcurrency} */
+  constructor(cost: number, maxConcurrency = defaultHashConcurrency()) {
     this.#cost = cost;
+    this.#slots = new Semaphore(Math.max(1, maxConcurrency));
+  }
+
+  /** Hashes that may run at once. */
+  get maxConcurrency(): number {
+    return this.#slots.limit;
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(password, this.#cost);
+    return this.#slots.run(() => bcrypt.hash(password, this.#cost));
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
-    return bcrypt.compare(password, hash);
+  /**
+   * Checks a password. Throws QueueAbortedError without hashing when `signal` aborts while the
+   * check waits for its turn. A check whose hash started runs to the end, because bcrypt cannot
+   * be stopped.
+   */
+  verify(password: string, hash: string, signal?: AbortSignal): Promise<boolean> {
+    return this.#slots.run(() => bcrypt.compare(password, hash), signal);
   }
 
-  /** Does the work of one verification and returns false. */
-  async verifyAgainstDummy(password: string): Promise<false> {
-    this.#dummyHash ??= bcrypt.hash(randomBytes(32).toString('base64url'), this.#cost);
-    await bcrypt.compare(password, await this.#dummyHash);
+  /** Does the work of one verification and returns false; aborts like {@link verify}. */
+  async verifyAgainstDummy(password: string, signal?: AbortSignal): Promise<false> {
+    this.#dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
+    const dummyHash = await this.#dummyHash;
+    await this.#slots.run(() => bcrypt.compare(password, dummyHash), signal);
 
     return false;
   }

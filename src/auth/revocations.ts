@@ -13,6 +13,27 @@ export interface RevocationList {
   status(sessionId: string): Promise<RevocationStatus>;
   /** Calls `listener` whenever the list may have missed writes and should be filled again. */
   onResync(listener: () => void): void;
+  /**
+   * Returns the Redis key of a session's entry while the list is in a connected Redis, so a
+   * caller can read it inside its own script call. Undefined otherwise: then call `status`.
+   */
+  redisKeyOf?(sessionId: string): string | undefined;
+}
+
+/** Wraps a list so that `onAdd` runs for every revocation written through this instance. */
+export function withRevocationListener(
+  list: RevocationList,
+  onAdd: (sessionIds: readonly string[]) => void,
+): RevocationList {
+  return {
+    async add(sessionIds) {
+      onAdd(sessionIds);
+      await list.add(sessionIds);
+    },
+    status: (sessionId) => list.status(sessionId),
+    onResync: (listener) => list.onResync(listener),
+    redisKeyOf: list.redisKeyOf ? (sessionId) => list.redisKeyOf!(sessionId) : undefined,
+  };
 }
 
 /** Deny-list in this process only: the single-instance default when REDIS_URL is not set. */
@@ -40,7 +61,7 @@ export class MemoryRevocationList implements RevocationList {
   }
 }
 
-const revokedKey = (sessionId: string) => `gatehouse:revoked:${sessionId}`;
+export const revokedKey = (sessionId: string) => `gatehouse:revoked:${sessionId}`;
 
 /** Deny-list in Redis, shared by every instance. Each key expires with the last access token. */
 export class RedisRevocationList implements RevocationList {
@@ -77,5 +98,13 @@ export class RedisRevocationList implements RevocationList {
 
   onResync(listener: () => void): void {
     this.redis.on('ready', listener);
+  }
+
+  redisKeyOf(sessionId: string): string | undefined {
+    // A cluster keeps the deny-list key and the quota keys in different slots, so one script
+    // cannot read both: there the deny-list is read with its own EXISTS.
+    if (this.redis.isCluster) return undefined;
+
+    return this.redis.status === 'ready' ? revokedKey(sessionId) : undefined;
   }
 }

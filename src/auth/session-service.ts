@@ -5,7 +5,7 @@ import { gatehouseError, invalidRefreshTokenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { IssuedTokens } from './auth-service.js';
-import type { RevocationList } from './revocations.js';
+import type { RevocationList, RevocationStatus } from './revocations.js';
 import { deriveChildToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
 import { revokeUserSessions } from './session-revocation.js';
 import type { Identity } from '../context.js';
@@ -251,7 +251,24 @@ export class SessionService {
    * PostgreSQL, the source of truth, decides when the deny-list cannot be read.
    */
   async isSessionLive(sessionId: string): Promise<boolean> {
-    const status = await this.deps.revocations.status(sessionId);
+    return this.isSessionLiveWith(sessionId, await this.deps.revocations.status(sessionId));
+  }
+
+  /**
+   * Returns the Redis key of a session's deny-list entry when the list is in a connected Redis,
+   * so the rate-limit script can read it in the same call. See {@link RevocationList.redisKeyOf}.
+   */
+  revocationKeyOf(sessionId: string): string | undefined {
+    return this.deps.revocations.redisKeyOf?.(sessionId);
+  }
+
+  /** Reads the deny-list entry of a session; `unknown` when the list cannot be read. */
+  revocationStatus(sessionId: string): Promise<RevocationStatus> {
+    return this.deps.revocations.status(sessionId);
+  }
+
+  /** Decides from a deny-list status read elsewhere; `unknown` is decided by PostgreSQL. */
+  async isSessionLiveWith(sessionId: string, status: RevocationStatus): Promise<boolean> {
     if (status !== 'unknown') return status === 'live';
     const session = await this.deps.prisma.session.findUnique({
       where: { id: sessionId },

@@ -138,6 +138,11 @@ const environmentSchema = z.object({
     .transform((value) => value.split(',').map((node) => node.trim()).filter((node) => node !== ''))
     .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'use host:port entries separated by commas')))
     .default([]),
+  /**
+   * bcrypt hashes that run at once; more logins wait in line. Above the libuv pool size minus
+   * two, token signing waits behind hashing. @default max(1, min(cores - 1, UV_THREADPOOL_SIZE - 2))
+   */
+  BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -213,6 +218,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** `host:port` seeds of a Redis Cluster; when not empty, used instead of `redisUrl`. */
   redisClusterNodes: string[];
+  /** bcrypt hashes at once; undefined means the default of src/auth/hash-concurrency.ts. */
+  bcryptMaxConcurrency: number | undefined;
 }
 
 export const graphqlPath = '/graphql';
@@ -302,6 +309,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     maxBodyBytes: vars.MAX_BODY_BYTES,
     metricsToken: vars.METRICS_TOKEN,
     redisClusterNodes: vars.REDIS_CLUSTER_NODES,
+    bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
   };
   checkProductionSafety(config);
 

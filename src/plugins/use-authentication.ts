@@ -5,6 +5,7 @@ import type { SessionService } from '../auth/session-service.js';
 import type { RequestOrigin } from '../audit/audit-log.js';
 import type { Identity } from '../context.js';
 import type { Logger } from '../logger.js';
+import type { PendingSessionCheck } from '../auth/session-check.js';
 
 export interface AuthenticationOptions {
   accessTokens: AccessTokens;
@@ -27,10 +28,14 @@ function bearerToken(request: Request): string | undefined {
  * Verifies the access token of each request and puts the caller on the context. A request
  * without a token is anonymous. A rejected token also sets `rejectedToken`, so fields that need
  * a caller fail with UNAUTHENTICATED while public fields such as `refreshToken` still work.
+ *
+ * While the deny-list is in a connected Redis, the revocation check is left to execution time
+ * through `sessionCheck`: useRateLimits reads it in its script call, and useSessionCheck reads
+ * it for every operation that reached execution without that call. Everywhere else it runs here.
  */
 export function useAuthentication(
   options: AuthenticationOptions,
-): Plugin<{ identity: Identity | null; rejectedToken: boolean }> {
+): Plugin<{ identity: Identity | null; rejectedToken: boolean; sessionCheck?: PendingSessionCheck }> {
   const { accessTokens, sessions, logger, activity } = options;
 
   return {
@@ -42,6 +47,15 @@ export function useAuthentication(
       }
       try {
         const claims = await accessTokens.verify(token);
+        const revocationKey = sessions.revocationKeyOf(claims.sessionId);
+        if (revocationKey !== undefined) {
+          const origin = (context as { origin?: RequestOrigin }).origin;
+          // The write is guarded by `revokedAt IS NULL`, so a revoked session is never touched.
+          await activity?.touch(claims.sessionId, origin?.ip ?? null);
+          const identity = { userId: claims.userId, sessionId: claims.sessionId };
+          extendContext({ identity, rejectedToken: false, sessionCheck: { sessionId: claims.sessionId, revocationKey } });
+          return;
+        }
         if (!(await sessions.isSessionLive(claims.sessionId))) {
           logger.info({ sessionId: claims.sessionId, reason: 'session_revoked' }, 'access token rejected');
           extendContext({ identity: null, rejectedToken: true });

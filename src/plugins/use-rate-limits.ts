@@ -1,10 +1,11 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import { rateLimitedError } from '../rate-limit/errors.js';
-import { tightestWindow } from '../rate-limit/limiter.js';
-import { executedOperation } from '../rate-limit/root-fields.js';
+import { tightestWindow, type RateLimitDecision } from '../rate-limit/limiter.js';
+import { executedOperation, type ExecutedOperation } from '../rate-limit/root-fields.js';
 import type { RateLimitService } from '../rate-limit/service.js';
 import type { RateLimitStatus } from '../rate-limit/windows.js';
 
@@ -39,6 +40,25 @@ function setHeaders(headers: Headers, record: RequestRecord): void {
 }
 
 /**
+ * Consumes the operation's quota. A pending deny-list check of the caller's session runs in
+ * the same Redis call. A revoked session consumed nothing, so the operation is charged again
+ * to the anonymous caller it now is: that second call happens only for revoked tokens.
+ */
+async function checkQuota(
+  context: GatehouseContext,
+  operation: ExecutedOperation,
+  rateLimits: RateLimitService,
+  logger: Logger,
+): Promise<RateLimitDecision> {
+  const pending = context.sessionCheck;
+  const decision = await rateLimits.check(context.identity?.userId ?? null, context.origin, operation, pending?.revocationKey);
+  if (!pending) return decision;
+  if (await settleSessionCheck(context, decision.revocation ?? 'unknown', logger)) return decision;
+
+  return rateLimits.check(null, context.origin, operation);
+}
+
+/**
  * Charges every executed operation to the caller's quotas after validation and before any
  * resolver runs. Each root field costs its configured points, so aliases and every operation of
  * a batch count. An operation over a limit gets RATE_LIMITED (HTTP 429, Retry-After) and none
@@ -53,8 +73,9 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as GatehouseContext;
       const operation = executedOperation(args.document, args.operationName, args.variableValues);
+      // Without a quota check, useSessionCheck reads the deny-list on its own.
       if (!operation || rateLimits.isExempt(context.origin.ip)) return undefined;
-      const decision = await rateLimits.check(context.identity?.userId ?? null, context.origin, operation);
+      const decision = await checkQuota(context, operation, rateLimits, logger);
       const { status } = decision;
       context.rateLimit = status;
       const record = records.get(context.request) ?? { statuses: [], retryAfterSeconds: 0 };

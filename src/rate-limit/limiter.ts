@@ -1,8 +1,10 @@
-import { ruleFor, type RateLimitConfigStore } from './config-store.js';
+import type { RevocationStatus } from '../auth/revocations.js';
+import { BucketPlanCache } from './bucket-plans.js';
+import type { RateLimitConfigStore } from './config-store.js';
 import type { BucketRequest, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
-import { windowDurationsMs, windowNames, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
+import type { Plan, RateLimitStatus, WindowStatus } from './windows.js';
 
 /** The caller identity that bucket keys are built from. */
 export interface RateLimitCaller {
@@ -24,6 +26,11 @@ export interface RateLimitDecision {
   /** Seconds until every exceeded bucket has reset, or 0 when allowed. */
   retryAfterSeconds: number;
   exceeded: ExceededBucket[];
+  /**
+   * Deny-list status of the session whose key was passed to `check`. When `revoked`, nothing
+   * was consumed and the decision's other fields mean nothing.
+   */
+  revocation?: RevocationStatus;
 }
 
 interface PlannedBucket {
@@ -34,7 +41,11 @@ interface PlannedBucket {
 
 /** Prefix of every quota key. The hash tag keeps all of a caller's buckets in one Cluster slot. */
 export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {
-  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:${pattern}:${window}`;
+  return `${bucketKeyPrefix(caller)}${pattern}:${window}`;
+}
+
+function bucketKeyPrefix(caller: RateLimitCaller): string {
+  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:`;
 }
 
 /**
@@ -43,14 +54,21 @@ export function bucketKey(caller: RateLimitCaller, pattern: string, window: stri
  * operations each count.
  */
 export class QuotaLimiter {
+  readonly #templates = new BucketPlanCache();
+
   constructor(
     private readonly configs: RateLimitConfigStore,
     private readonly store: QuotaStore,
   ) {}
 
-  async check(caller: RateLimitCaller, operation: ExecutedOperation): Promise<RateLimitDecision> {
+  /** Consumes the operation's cost; `revocationKey` is read in the same store call. */
+  async check(caller: RateLimitCaller, operation: ExecutedOperation, revocationKey?: string): Promise<RateLimitDecision> {
     const planned = await this.#plan(caller, operation);
-    const result = await this.store.consume(planned.map((bucket) => bucket.request));
+    const result = await this.store.consume(
+      planned.map((bucket) => bucket.request),
+      revocationKey,
+    );
+    if (result.revocation === 'revoked') return revokedDecision(caller, operation);
     const now = Date.now();
     const windows = planned.map((bucket, index): WindowStatus => {
       const state = result.buckets[index]!;
@@ -85,29 +103,34 @@ export class QuotaLimiter {
       },
       retryAfterSeconds: result.allowed ? 0 : Math.max(1, Math.ceil(longestTtlMs / 1000)),
       exceeded,
+      revocation: result.revocation,
     };
   }
 
   async #plan(caller: RateLimitCaller, operation: ExecutedOperation): Promise<PlannedBucket[]> {
     const rules = await this.configs.rules();
-    const buckets = new Map<string, PlannedBucket>();
-    for (const window of windowNames) {
-      for (const field of operation.rootFields) {
-        const rule = ruleFor(rules, caller.plan, window, field, operation.name);
-        if (!rule) continue;
-        const key = bucketKey(caller, rule.operation, window);
-        const existing = buckets.get(key);
-        if (existing) {
-          existing.request.cost += rule.cost;
-          continue;
-        }
-        const request = { key, cost: rule.cost, limit: rule.points, durationMs: windowDurationsMs[window], failMode: rule.failMode };
-        buckets.set(key, { request, pattern: rule.operation, window });
-      }
-    }
+    const templates = this.#templates.templatesFor(rules, caller.plan, operation);
+    const prefix = bucketKeyPrefix(caller);
 
-    return [...buckets.values()];
+    return templates.map((template) => ({
+      request: {
+        key: `${prefix}${template.pattern}:${template.window}`,
+        cost: template.cost,
+        limit: template.limit,
+        durationMs: template.durationMs,
+        failMode: template.failMode,
+      },
+      pattern: template.pattern,
+      window: template.window,
+    }));
   }
+}
+
+/** Builds the decision for a revoked session: the store consumed nothing, and the caller checks again. */
+function revokedDecision(caller: RateLimitCaller, operation: ExecutedOperation): RateLimitDecision {
+  const status = { plan: caller.plan, operation: operation.name ?? operation.rootFields.join(','), cost: 0, degraded: false, windows: [] };
+
+  return { allowed: true, status, retryAfterSeconds: 0, exceeded: [], revocation: 'revoked' };
 }
 
 function maxCostPerWindow(windows: readonly WindowStatus[]): number {

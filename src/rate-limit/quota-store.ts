@@ -1,3 +1,4 @@
+import type { RevocationStatus } from '../auth/revocations.js';
 import type { RateLimitFailMode } from './windows.js';
 
 /** One bucket a request draws from: one config pattern in one window for one caller. */
@@ -22,15 +23,21 @@ export interface ConsumeResult {
   buckets: BucketState[];
   /** True when a Redis store counted in its in-memory insurance instead of Redis. */
   degraded: boolean;
+  /**
+   * The deny-list status of the `revocationKey` passed to `consume`; undefined when none was
+   * passed. `revoked` means nothing was consumed and `buckets` is empty.
+   */
+  revocation?: RevocationStatus;
 }
 
 /** Storage of quota counters: Redis shared by all instances, or this process's memory. */
 export interface QuotaStore {
   /**
    * Checks every bucket and consumes the costs from all of them, or from none when one lacks
-   * the points, as one atomic step.
+   * the points, as one atomic step. A Redis store also reads `revocationKey`, a session's
+   * deny-list key in the same Redis, in the same call; other stores ignore it.
    */
-  consume(requests: readonly BucketRequest[]): Promise<ConsumeResult>;
+  consume(requests: readonly BucketRequest[], revocationKey?: string): Promise<ConsumeResult>;
   /** Returns true only for the first call per key until `ttlMs` passes. */
   markOnce(key: string, ttlMs: number): Promise<boolean>;
   close(): void;

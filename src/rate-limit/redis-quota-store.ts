@@ -4,22 +4,36 @@ import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaSto
 
 /**
  * Checks all buckets first and consumes from all or none, so concurrent requests can never
- * overdraw a bucket. KEYS are the buckets, and ARGV contains cost, limit and window length in ms
- * per bucket. Returns {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it writes gets a
- * PEXPIRE, so no counter outlives its window.
+ * overdraw a bucket. ARGV[1] is 1 when KEYS[1] is the caller's revocation deny-list key
+ * (`gatehouse:revoked:<sid>`), else 0. The remaining KEYS are the buckets, and ARGV contains cost,
+ * limit and window length in ms per bucket after ARGV[1]. Returns {-1} and consumes nothing when
+ * the deny-list key exists, else {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it
+ * writes gets a PEXPIRE, so no counter outlives its window.
+ *
+ * The deny-list key carries no hash tag of the bucket keys, so it is passed only on a single
+ * Redis server. On a Redis Cluster the deny-list is read with its own command (two per request),
+ * because a key such as `gatehouse:revoked:{plan:user:<id>}:<sid>` would depend on the plan,
+ * which changes without a new token, and a revocation would have to be written under every plan.
  */
 const consumeScript = `
+local first = 1
+if ARGV[1] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+  first = 2
+end
 local allowed = 1
-for i = 1, #KEYS do
-  local cost = tonumber(ARGV[i * 3 - 2])
-  local limit = tonumber(ARGV[i * 3 - 1])
+for i = first, #KEYS do
+  local arg = (i - first) * 3 + 1
+  local cost = tonumber(ARGV[arg + 1])
+  local limit = tonumber(ARGV[arg + 2])
   local current = tonumber(redis.call('GET', KEYS[i]) or '0')
   if current + cost > limit then allowed = 0 end
 end
 local out = {allowed}
-for i = 1, #KEYS do
-  local cost = tonumber(ARGV[i * 3 - 2])
-  local window = tonumber(ARGV[i * 3])
+for i = first, #KEYS do
+  local arg = (i - first) * 3 + 1
+  local cost = tonumber(ARGV[arg + 1])
+  local window = tonumber(ARGV[arg + 3])
   local consumed
   if allowed == 1 then
     consumed = redis.call('INCRBY', KEYS[i], cost)
@@ -61,22 +75,28 @@ export class RedisQuotaStore implements QuotaStore {
     this.#consume = commands.gatehouseRateLimitConsume!.bind(redis);
   }
 
-  async consume(requests: readonly BucketRequest[]): Promise<ConsumeResult> {
-    if (requests.length === 0) return { allowed: true, buckets: [], degraded: this.#degraded };
+  async consume(requests: readonly BucketRequest[], revocationKey?: string): Promise<ConsumeResult> {
+    if (requests.length === 0 && revocationKey === undefined) {
+      return { allowed: true, buckets: [], degraded: this.#degraded };
+    }
     // A client that is not ready rejects at once, so checking first skips building the call.
-    if (this.redis.status !== 'ready') return this.#fallBack(requests, undefined);
+    if (this.redis.status !== 'ready') return this.#fallBack(requests, undefined, revocationKey);
+    const keys = requests.map((request) => request.key);
+    if (revocationKey !== undefined) keys.unshift(revocationKey);
     const args = requests.flatMap((request) => [request.cost, request.limit, request.durationMs]);
     try {
-      const reply = await this.#consume(requests.length, ...requests.map((request) => request.key), ...args);
+      const reply = await this.#consume(keys.length, ...keys, revocationKey === undefined ? 0 : 1, ...args);
       this.#recovered();
+      if (reply[0] === -1) return { allowed: true, buckets: [], degraded: false, revocation: 'revoked' };
       const buckets = requests.map((_, index) => ({
         consumed: Number(reply[index * 2 + 1]),
         ttlMs: Number(reply[index * 2 + 2]),
       }));
+      const revocation = revocationKey === undefined ? undefined : 'live';
 
-      return { allowed: reply[0] === 1, buckets, degraded: false };
+      return { allowed: reply[0] === 1, buckets, degraded: false, revocation };
     } catch (error) {
-      return this.#fallBack(requests, error);
+      return this.#fallBack(requests, error, revocationKey);
     }
   }
 
@@ -95,7 +115,8 @@ export class RedisQuotaStore implements QuotaStore {
     this.#insurance.close();
   }
 
-  async #fallBack(requests: readonly BucketRequest[], error: unknown): Promise<ConsumeResult> {
+  /** Counts in memory; a requested deny-list read is `unknown`, so the caller asks PostgreSQL. */
+  async #fallBack(requests: readonly BucketRequest[], error: unknown, revocationKey?: string): Promise<ConsumeResult> {
     if (!this.#degraded) {
       this.#degraded = true;
       this.logger.error(
@@ -104,7 +125,9 @@ export class RedisQuotaStore implements QuotaStore {
       );
     }
 
-    return { ...(await this.#insurance.consume(requests)), degraded: true };
+    const revocation = revocationKey === undefined ? undefined : 'unknown';
+
+    return { ...(await this.#insurance.consume(requests)), degraded: true, revocation };
   }
 
   #recovered(): void {

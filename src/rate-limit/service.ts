@@ -43,15 +43,20 @@ export class RateLimitService {
     return ip !== null && this.#exemptIps.has(ip);
   }
 
-  /** Consumes the cost of one operation for the caller; see {@link QuotaLimiter.check}. */
+  /**
+   * Consumes the cost of one operation for the caller; see {@link QuotaLimiter.check}. With
+   * `revocationKey`, the session's deny-list entry is read in the same Redis call, and a revoked
+   * session consumes nothing.
+   */
   async check(
     userId: string | null,
     origin: RequestOrigin,
     operation: ExecutedOperation,
+    revocationKey?: string,
   ): Promise<RateLimitDecision> {
     const plan = userId ? await this.#plans.planOf(userId) : 'free';
     const caller: RateLimitCaller = { plan, userId, ip: origin.ip };
-    const decision = await this.#limiter.check(caller, operation);
+    const decision = await this.#limiter.check(caller, operation, revocationKey);
     if (!decision.allowed) await this.#recordExceeded(decision, caller, origin);
 
     return decision;

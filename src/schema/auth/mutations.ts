@@ -44,7 +44,7 @@ builder.mutationField('login', (t) =>
     description: 'Starts a session. Wrong passwords and unknown emails get the same INVALID_CREDENTIALS error.',
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      withCookie(context, await context.services.auth.login(input, context.origin)),
+      withCookie(context, await context.services.auth.login(input, context.origin, context.request.signal)),
   }),
 );
 
