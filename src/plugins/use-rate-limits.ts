@@ -20,6 +20,25 @@ interface RequestRecord {
   retryAfterSeconds: number;
 }
 
+/**
+ * The status of a result that nothing was charged for: a request rejected before execution,
+ * such as an unparsable document, or one from an exempt address. No caller is known then.
+ */
+interface UnchargedStatus {
+  plan: null;
+  operation: null;
+  cost: 0;
+  degraded: boolean;
+  windows: [];
+}
+
+function withUnchargedStatus(result: ExecutionResult, degraded: boolean): ExecutionResult {
+  if (result.extensions?.rateLimit !== undefined) return result;
+  const status: UnchargedStatus = { plan: null, operation: null, cost: 0, degraded, windows: [] };
+
+  return { ...result, extensions: { ...result.extensions, rateLimit: status } };
+}
+
 function withRateLimit(result: ExecutionResult, status: RateLimitStatus): ExecutionResult {
   return { ...result, extensions: { ...result.extensions, rateLimit: status } };
 }
@@ -99,6 +118,16 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
           setResult(withRateLimit(result, status));
         },
       };
+    },
+    // Results that never reached execution get an explicit zero-cost status, so every response
+    // carries `extensions.rateLimit`.
+    onResultProcess({ result, setResult }) {
+      const degraded = rateLimits.degraded;
+      if (Array.isArray(result)) {
+        setResult(result.map((item: ExecutionResult) => withUnchargedStatus(item, degraded)));
+      } else if (!(Symbol.asyncIterator in (result as object))) {
+        setResult(withUnchargedStatus(result as ExecutionResult, degraded));
+      }
     },
     onResponse({ request, response }) {
       const record = records.get(request);

@@ -40,6 +40,8 @@ export interface QuotaStore {
   consume(requests: readonly BucketRequest[], revocationKey?: string): Promise<ConsumeResult>;
   /** Returns true only for the first call per key until `ttlMs` passes. */
   markOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** True while the store counts in memory because its shared backend is unreachable. */
+  readonly degraded: boolean;
   close(): void;
 }
 
@@ -56,6 +58,7 @@ const sweepIntervalMs = 30_000;
  * active within one day.
  */
 export class MemoryQuotaStore implements QuotaStore {
+  readonly degraded = false;
   readonly #counters = new Map<string, Counter>();
   readonly #marks = new Map<string, number>();
   readonly #sweeper: NodeJS.Timeout;

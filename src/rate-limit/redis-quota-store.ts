@@ -66,6 +66,10 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #consume: ConsumeCommand;
   #degraded = false;
 
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
   constructor(
     private readonly redis: RedisClient,
     private readonly logger: Logger,

@@ -38,6 +38,11 @@ export class RateLimitService {
     this.loginGuard = new LoginGuard(deps.redis, { ...deps.loginGuard, exemptIps: deps.exemptIps }, deps.logger);
   }
 
+  /** True while quotas are counted per instance because Redis is unreachable. */
+  get degraded(): boolean {
+    return this.#store.degraded;
+  }
+
   /** True for a client address on the exemption list: its requests draw no quota. */
   isExempt(ip: string | null): boolean {
     return ip !== null && this.#exemptIps.has(ip);

@@ -89,6 +89,21 @@ describe('quotas on redis', () => {
     expect(response.body.data?.c.cost).toBe(4);
   });
 
+  it('reports zero cost for requests that never execute', async () => {
+    const unparsable = await gatehouse.gql({ query: '{ me { ' });
+    expect(unparsable.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(unparsable.body.extensions?.rateLimit).toEqual({
+      plan: null,
+      operation: null,
+      cost: 0,
+      degraded: false,
+      windows: [],
+    });
+    const invalid = await gatehouse.gql({ query: '{ me { nope } }' });
+    expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(invalid.body.extensions?.rateLimit).toMatchObject({ cost: 0, windows: [] });
+  });
+
   it('rejects an operation over its limit before it runs', async () => {
     await setRule(gatehouse, { operation: 'logout', points: 0 });
     const user = await registerUser(gatehouse);
