@@ -377,7 +377,7 @@ function checkProductionSafety(config: Config): void {
   }
   if (!config.jwt.privateJwks && !config.jwt.privateJwksFile) {
     throw new ConfigError(
-      'Missing JWT_PRIVATE_JWKS: production refuses a generated signing key. Run `npm run gatehouse -- keys generate` and set JWT_PRIVATE_JWKS or JWT_PRIVATE_JWKS_FILE.',
+      'Missing JWT_PRIVATE_JWKS: production does not start with a generated signing key. Run `npm run gatehouse -- keys generate` and set JWT_PRIVATE_JWKS or JWT_PRIVATE_JWKS_FILE.',
     );
   }
   if (config.bcryptCost < 10) {
