@@ -76,6 +76,20 @@ interface Reading {
   redisCommandsSent?: number;
 }
 
+/** Statements the server sent while `send` ran, for requests sent one at a time outside a load. */
+export async function countStatements(server: ServerUnderTest, send: () => Promise<void>): Promise<Statements> {
+  const before = (await readServerCounters(server.child)).statements;
+  await send();
+  const after = (await readServerCounters(server.child)).statements;
+
+  return {
+    begin: after.begin - before.begin,
+    commit: after.commit - before.commit,
+    rollback: after.rollback - before.rollback,
+    other: after.other - before.other,
+  };
+}
+
 async function readServerCounters(child: ChildProcess) {
   const reply = nextMessage<{ statements: Statements; redisWrites: number; redisCommandsSent: number }>(child, 'usage', 10_000);
   child.send({ type: 'usage' });

@@ -1,6 +1,6 @@
 // The results file bench/results/latest.json and its Markdown rendering in docs/BENCHMARKS.md.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Measurement } from './measure.js';
@@ -21,6 +21,8 @@ export interface Machine {
   node: string;
   /** Whether the server ran on core 0 and the load generators on core 1. */
   pinned: boolean;
+  /** os.loadavg() when the run started: 1, 5 and 15 minutes. Absent in older results. */
+  loadAverage?: number[];
 }
 
 export interface BenchResults {
@@ -45,6 +47,7 @@ export function describeMachine(pinned: boolean): Machine {
     memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
     pinned,
+    loadAverage: loadavg(),
   };
 }
 
@@ -92,7 +95,8 @@ export function renderMarkdown(results: BenchResults): string {
   const lines = [
     `Run on ${results.date} with \`${results.command}\`${options.quick ? ' (quick mode: smoke figures only)' : ''}.`,
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB memory, Node ${machine.node}; ` +
-      (machine.pinned ? 'server pinned to core 0, load generators and Redis to core 1.' : 'no core pinning.'),
+      (machine.pinned ? 'server pinned to core 0, load generators and Redis to core 1.' : 'no core pinning.') +
+      (machine.loadAverage ? ` Load average at the start: ${machine.loadAverage.map((value) => value.toFixed(2)).join(', ')} (1, 5, 15 min).` : ''),
     `Each run: ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured; ` +
       `${options.connections} connections for queries, ${options.loginConnections} for logins, ${options.refreshConnections} for refreshes; bcrypt cost ${bcrypt.cost} (${fixed(bcrypt.cpuMsPerHash, 1)} ms CPU per hash).`,
     '',
@@ -106,7 +110,15 @@ export function renderMarkdown(results: BenchResults): string {
     row('5. login', gatehouse.login, 'login'),
   ];
   if (gatehouse.soak) lines.push(row(`soak (${options.soakSeconds} s)`, gatehouse.soak, 'query'));
-  lines.push('', 'Scenario 3 divides CPU, Redis and SQL figures by query and login requests together.', '');
+  lines.push('', 'Scenario 3 divides CPU, Redis and SQL figures by query and login requests together.');
+  if (gatehouse.identityOnly) {
+    const identity = gatehouse.identityOnly;
+    lines.push(
+      `Authentication alone (\`identity\`, ${identity.requests} requests sent one at a time before scenario 2): ` +
+        `${fixed(identity.statementsPerRequest, 2)} SQL statements and ${fixed(identity.transactionsPerRequest, 2)} transactions per request.`,
+    );
+  }
+  lines.push('');
   lines.push('| Target | Goal | Measured | Result | Detail |', '|---|---|---|---|---|');
   for (const target of results.targets) {
     lines.push(`| ${target.name} | ${target.target} | ${target.measured} | ${verdict(target)} | ${target.detail} |`);

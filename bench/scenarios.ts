@@ -2,15 +2,17 @@
 import { cpus } from 'node:os';
 import bcrypt from 'bcrypt';
 import type { LoadSpec } from './load.js';
-import { measure, type Measurement, type ServerUnderTest } from './measure.js';
+import { countStatements, measure, type Measurement, type ServerUnderTest } from './measure.js';
 import type { BenchOptions } from './options.js';
 import {
   authenticatedQuery,
+  identityQuery,
   login,
   loginBody,
   prepareAuthenticatedCaller,
   refreshMutation,
   registerBenchUser,
+  sendGraphQL,
   type GraphQLBody,
 } from './workload.js';
 
@@ -34,14 +36,27 @@ function fixedLoad(url: string, body: GraphQLBody, connections: number, options:
   };
 }
 
+/** Workspace id the baseline sends; bare Yoga resolves `myRole` from memory for any id. */
+const baselineWorkspaceId = '5d2c8f41-7b3e-4a96-8e0d-1f6a9c3b7e52';
+
 /** Scenario 1: the bare Yoga baseline with the same query text, no token. */
 export function runBaseline(server: ServerUnderTest, options: BenchOptions, placement: Placement) {
-  const spec = fixedLoad(server.url, { query: authenticatedQuery.query }, options.connections, options);
+  const body = { query: authenticatedQuery.query, variables: { workspaceId: baselineWorkspaceId } };
+  const spec = fixedLoad(server.url, body, options.connections, options);
 
   return measure(server, [{ label: 'query', spec }], { loadCore: placement.loadCore });
 }
 
+/** SQL sent for `identityQuery` alone: authentication without the workspace-role check. */
+export interface IdentityOnlyCount {
+  requests: number;
+  statementsPerRequest: number;
+  transactionsPerRequest: number;
+}
+
 export interface GatehouseResults {
+  /** Absent in results recorded before the query included the workspace-role check. */
+  identityOnly?: IdentityOnlyCount;
   query: Measurement;
   queryUnderLogin: Measurement;
   refresh: Measurement;
@@ -61,7 +76,8 @@ export async function runGatehouseScenarios(
   const querySpec = fixedLoad(server.url, caller.body, options.connections, options, caller.accessToken);
   const loginSpec = fixedLoad(server.url, loginBody(), options.loginConnections, options);
 
-  log('scenario 2: authenticated query');
+  log(`scenario 2: SQL of ${identityCountRequests} identity-only requests, then the authenticated query`);
+  const identityOnly = await countIdentityOnly(server, caller.accessToken);
   const query = await measure(server, [{ label: 'query', spec: querySpec }], { loadCore });
   log('scenario 3: authenticated query while logins run');
   const queryUnderLogin = await measure(
@@ -83,7 +99,27 @@ export async function runGatehouseScenarios(
     soak = await measure(server, [{ label: 'query', spec: soakSpec }], { loadCore, sampleRss: true });
   }
 
-  return { query, queryUnderLogin, refresh, login: loginRun, soak };
+  return { identityOnly, query, queryUnderLogin, refresh, login: loginRun, soak };
+}
+
+const identityCountRequests = 200;
+
+/**
+ * Sends `identityQuery` one request at a time, after the warm-up of the token cache, and counts
+ * the SQL the server sends meanwhile. This separates authentication, whose target is no SQL at
+ * all, from the membership lookup of the role check in the same scenario.
+ */
+async function countIdentityOnly(server: ServerUnderTest, accessToken: string): Promise<IdentityOnlyCount> {
+  await sendGraphQL(server.url, identityQuery, accessToken);
+  const statements = await countStatements(server, async () => {
+    for (let i = 0; i < identityCountRequests; i++) await sendGraphQL(server.url, identityQuery, accessToken);
+  });
+
+  return {
+    requests: identityCountRequests,
+    statementsPerRequest: statements.other / identityCountRequests,
+    transactionsPerRequest: statements.begin / identityCountRequests,
+  };
 }
 
 /**

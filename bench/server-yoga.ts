@@ -15,13 +15,18 @@ const schema = createSchema({
       userId: ID!
       sessionId: ID!
     }
+    enum Role {
+      OWNER
+    }
     type Query {
       identity: Identity!
+      myRole(workspaceId: ID!): Role
     }
   `,
   resolvers: {
     Query: {
       identity: () => ({ userId: '8a3f0c52-6a0e-4f7e-9d1c-2f1b7c9e4d11', sessionId: '0b6f3d8e-2c4a-4e59-a1f7-93d2c5e8b6a0' }),
+      myRole: () => 'OWNER',
     },
   },
 });

@@ -99,6 +99,8 @@ export async function startGatehouse(
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
+      // Production accepts only listed Host headers. The load generators send 127.0.0.1:<port>.
+      ALLOWED_HOSTS: `127.0.0.1:${port}`,
       DATA_DIR: dir,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,

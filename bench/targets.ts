@@ -76,18 +76,36 @@ function redisPerRequest({ gatehouse }: TargetInputs): TargetResult {
   };
 }
 
+/**
+ * Authentication must send no SQL, which the identity-only count measures. The role check may
+ * load memberships with at most one query per request: one scoped transaction (set_config, then
+ * one SELECT of workspace_members). The platform-admin flag of the caller access is a separate
+ * read of the users row, outside that transaction, and shows in the statements.
+ */
 function databasePerRequest({ gatehouse }: TargetInputs): TargetResult {
+  const name = 'Database queries per authenticated request';
+  const target = '0 for authentication, <= 1 membership query (transaction) for the role check';
   const database = gatehouse.query.database!;
-  const pass = database.statementsPerRequest <= 0.01;
+  const identity = gatehouse.identityOnly;
+  if (!identity) return { name, target, measured: 'not run', pass: null, detail: 'identity-only count missing' };
+  const authPass = identity.statementsPerRequest === 0 && identity.transactionsPerRequest === 0;
+  // 2% absorbs requests in flight at the edges of the measured part.
+  const rolePass = database.transactionsPerRequest <= 1.02;
+  const misses = [
+    authPass ? '' : `authentication sends ${fixed(identity.statementsPerRequest)} statements per request`,
+    rolePass ? '' : `the role check runs ${fixed(database.transactionsPerRequest)} transactions per request`,
+  ].filter(Boolean);
 
   return {
-    name: 'Database queries per authenticated request',
-    target: '0',
-    measured: fixed(database.statementsPerRequest),
-    pass,
-    detail: pass
-      ? 'met'
-      : `missed by ${fixed(database.statementsPerRequest)} statements per request: the query's resolver reads PostgreSQL`,
+    name,
+    target,
+    measured:
+      `authentication ${fixed(identity.statementsPerRequest)} statements (${identity.requests} identity-only requests); ` +
+      `with the role check ${fixed(database.transactionsPerRequest)} transactions, ${fixed(database.statementsPerRequest)} statements`,
+    pass: authPass && rolePass,
+    detail:
+      `${misses.length === 0 ? 'met' : `missed: ${misses.join('; ')}`}; statements besides BEGIN/COMMIT per role-checking ` +
+      `request: set_config and the workspace_members SELECT in the transaction, the users SELECT of the platform-admin flag outside it`,
   };
 }
 

@@ -12,20 +12,21 @@ export interface GraphQLBody {
  * The authenticated request of scenarios 2, 3 and the soak, sent with the user's access token.
  * The bare Yoga baseline in bench/server-yoga.ts serves the same `query` text.
  *
- * `identity` needs a caller but no database: the request pays access-token verification, the
- * revocation check and the rate-limit windows, and its response carries `extensions.rateLimit`.
- *
- * NOTE: once the workspace-role check is merged, add it to this query, such as
- * `query ($workspaceId: ID!) { identity { userId sessionId } myRole(workspaceId: $workspaceId) }`,
- * and fill `variables` in `prepareAuthenticatedCaller` below. Memberships may then cost at most
- * one batched database query per request that needs them.
+ * `identity` pays access-token verification, the revocation check and the rate-limit windows,
+ * and its response carries `extensions.rateLimit`. `myRole` adds the workspace-role check: it
+ * loads the caller's memberships, one scoped transaction per request (src/rbac/caller-access.ts).
+ * `prepareAuthenticatedCaller` fills `workspaceId` with a workspace the caller owns.
  */
 export const authenticatedQuery: GraphQLBody = {
-  query: 'query { identity { userId sessionId } }',
+  query: 'query ($workspaceId: ID!) { identity { userId sessionId } myRole(workspaceId: $workspaceId) }',
 };
+
+/** The authentication part of `authenticatedQuery` alone: it needs a caller but no database. */
+export const identityQuery: GraphQLBody = { query: 'query { identity { userId sessionId } }' };
 
 export const loginMutation = `mutation ($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }`;
 export const refreshMutation = `mutation ($token: String) { refreshToken(token: $token) { accessToken refreshToken } }`;
+const createWorkspaceMutation = `mutation ($input: WorkspaceInput!) { createWorkspace(input: $input) { id } }`;
 const registerMutation = `mutation ($input: RegisterInput!) { register(input: $input) { accessToken refreshToken } }`;
 
 interface TokenPair {
@@ -66,18 +67,23 @@ export async function login(url: string): Promise<TokenPair> {
 }
 
 /**
- * Prepares the caller of `authenticatedQuery` and returns the request body and access token.
- * Checks once that the request succeeds, so a broken setup fails before any load runs.
- *
- * NOTE: with the workspace-role check merged, create a workspace here as this user (the user
- * becomes a member) and put its id into the returned body's `variables`.
+ * Prepares the caller of `authenticatedQuery`: creates a workspace as the benchmark user, who
+ * becomes its owner, and returns the request body and access token. Checks once that the
+ * request succeeds and returns OWNER, so a broken setup fails before any load runs.
  */
 export async function prepareAuthenticatedCaller(
   url: string,
   tokens: TokenPair,
 ): Promise<{ body: GraphQLBody; accessToken: string }> {
-  const body = { ...authenticatedQuery };
-  await sendGraphQL(url, body, tokens.accessToken);
+  const input = { name: 'Bench Workspace' };
+  const created = await sendGraphQL<{ createWorkspace: { id: string } }>(
+    url,
+    { query: createWorkspaceMutation, variables: { input } },
+    tokens.accessToken,
+  );
+  const body = { ...authenticatedQuery, variables: { workspaceId: created.createWorkspace.id } };
+  const data = await sendGraphQL<{ myRole: string | null }>(url, body, tokens.accessToken);
+  if (data.myRole !== 'OWNER') throw new Error(`myRole returned ${String(data.myRole)} instead of OWNER`);
 
   return { body, accessToken: tokens.accessToken };
 }
