@@ -128,7 +128,7 @@ describe('security headers and limits in development', () => {
       chunked: true,
     });
     expect(response.status).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({ data: { me: null } });
+    expect(JSON.parse(response.body).data).toEqual({ me: null });
   });
 
   it('echoes a safe X-Request-Id', async () => {
