@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
+
+export { waitForPort } from '../test/support/processes.js';
 
 /** Functions that stop what the run started, newest first; run on success, error and Ctrl-C. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -71,24 +72,6 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
   clearTimeout(timer);
 }
 
-/** Waits until a TCP port on 127.0.0.1 accepts connections, or fails after `timeoutMs`. */
-export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`child exited with code ${child.exitCode} before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
 
 /** Resolves with the next IPC message of `child` that has the given type. */
 export function nextMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {

@@ -131,10 +131,15 @@ export async function startRedis(port?: number): Promise<RunningServer & { port:
   };
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until something accepts TCP connections on 127.0.0.1:`port`. With `child`, fails as soon
+ * as that process exits, instead of waiting out the timeout.
+ */
+export async function waitForPort(port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`child exited with code ${child.exitCode} before listening`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
