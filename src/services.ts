@@ -79,9 +79,10 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
       );
     }
+    const ops = buildOpsServices(logger, db, redis);
     const services: Services = {
-      ...buildServices(config, logger, db.prisma, keys, redis),
-      ...buildOpsServices(logger, db, redis),
+      ...ops,
+      ...buildServices(config, logger, db.prisma, keys, redis, ops.metrics),
     };
     const cleanup = startCleanup(config, logger, db.prisma);
     const auditRetention = new AuditRetentionJob({
@@ -119,6 +120,7 @@ function buildServices(
   prisma: PrismaClient,
   keys: KeyRing,
   redis: RedisClient | undefined,
+  metrics: GatehouseMetrics,
 ): Omit<Services, OpsServiceName> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
@@ -151,7 +153,15 @@ function buildServices(
     loginGuard: config.loginGuard,
     exemptIps: config.rateLimitExemptIps,
   });
-  const auth = new AuthService({ prisma, hasher, accessTokens, policy: config.session, logger, loginGuard: rateLimits.loginGuard });
+  const auth = new AuthService({
+    prisma,
+    hasher,
+    accessTokens,
+    policy: config.session,
+    logger,
+    loginGuard: rateLimits.loginGuard,
+    failedLogins: metrics.failedLogins,
+  });
   const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
   revocations.onResync(() => {
     sessions.resyncRevocations(config.jwt.accessTokenTtlSeconds).catch((error: unknown) => {

@@ -54,6 +54,8 @@ export interface AuthServiceDeps {
   logger: Logger;
   /** Limits attempts per email and client network before any bcrypt work. */
   loginGuard?: Pick<LoginGuard, 'beginLogin' | 'beginRegister'>;
+  /** Receives every failed login, for the per-account and per-address alert metric. */
+  failedLogins?: { record(email: string, ip: string | null): void };
 }
 
 /** Registration and login: the two ways a session starts. */
@@ -100,13 +102,23 @@ export class AuthService {
     requirePlausiblePassword(input.password);
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
     const email = normalizeEmail(input.email);
-    const attempt = await this.deps.loginGuard?.beginLogin(email, origin.ip);
+    const attempt = await this.#beginLogin(email, origin);
     try {
       return await this.#authenticate(input, email, deviceName, origin, attempt, signal);
     } catch (error) {
       // A deliberate error is a verdict on the attempt and keeps its point; anything else, such
       // as an unreachable database, gives the point back.
       if (!isGatehouseError(error)) await this.#abandon(attempt);
+      throw error;
+    }
+  }
+
+  /** Reserves a login attempt; a rejection by the login guard also counts as a failed login. */
+  async #beginLogin(email: string, origin: RequestOrigin): Promise<LoginAttempt | undefined> {
+    try {
+      return await this.deps.loginGuard?.beginLogin(email, origin.ip);
+    } catch (error) {
+      if (isGatehouseError(error, 'RATE_LIMITED')) this.deps.failedLogins?.record(email, origin.ip);
       throw error;
     }
   }
@@ -168,6 +180,7 @@ export class AuthService {
     origin: RequestOrigin,
     reason = user ? 'wrong_password' : 'unknown_email',
   ): Promise<void> {
+    this.deps.failedLogins?.record(email, origin.ip);
     await recordAuditEvent(this.deps.prisma, {
       action: auditActions.loginFailed,
       targetId: user?.id ?? null,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FailedLoginTracker } from './failed-logins.js';
 
 /** Probes that the gauges read on each scrape: Redis state and database pool use. */
 export interface MetricsProbes {
@@ -66,7 +67,22 @@ export class GatehouseMetrics {
     registers: [this.registry],
   });
 
+  /** Failed logins per account and address, read by the hotspot gauge; auth code records them. */
+  readonly failedLogins = new FailedLoginTracker();
+
   constructor(probes: MetricsProbes) {
+    const failedLogins = this.failedLogins;
+    new Gauge({
+      name: 'gatehouse_login_failure_hotspots',
+      help: 'Accounts (scope="email") and client addresses (scope="ip") with more than 10 failed logins in the last 5 minutes on this instance.',
+      labelNames: ['scope'] as const,
+      registers: [this.registry],
+      collect() {
+        const hotspots = failedLogins.hotspots();
+        this.set({ scope: 'email' }, hotspots.email);
+        this.set({ scope: 'ip' }, hotspots.ip);
+      },
+    });
     new Gauge({
       name: 'gatehouse_redis_degraded',
       help: '1 while Redis is configured but unreachable, so state falls back to this process.',

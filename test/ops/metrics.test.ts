@@ -77,6 +77,16 @@ describe.each(backends)('metrics on %s', (backend) => {
     expect(delta('gatehouse_graphql_request_duration_seconds_count{operation="register"}')).toBe(1);
   });
 
+  it('reports an account with more than 10 failed logins', async () => {
+    const user = await registerUser(gatehouse);
+    const before = sample((await scrape()).text, 'gatehouse_login_failure_hotspots{scope="email"}');
+    for (let attempt = 0; attempt < 11; attempt++) {
+      await gatehouse.op(LoginDocument, { input: { email: user.email, password: 'not the password' } });
+    }
+    const after = sample((await scrape()).text, 'gatehouse_login_failure_hotspots{scope="email"}');
+    expect(after).toBe(before + 1);
+  });
+
   it('names every alert metric', async () => {
     const exposed = new Set([...(await scrape()).text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]));
     const expressions = [...readFileSync(alertsFile, 'utf8').matchAll(/\bgatehouse_[a-z_]+\b/g)].map((match) => match[0]);
