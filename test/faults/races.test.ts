@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, LogoutDocument, RefreshPairDocument, RegisterDocument } from '../generated/graphql.js';
+import {
+  AddMemberDocument,
+  ChangeMemberRoleDocument,
+  CreateWorkspaceDocument,
+  LoginDocument,
+  LogoutDocument,
+  RefreshPairDocument,
+  RegisterDocument,
+} from '../generated/graphql.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js';
 import { codeOf } from './support.js';
@@ -37,8 +45,41 @@ describe('races and audit under load', () => {
     expect(await prisma.auditLog.count({ where: { targetId: users[0]!.id, action: 'user.registered' } })).toBe(1);
   }, 90_000);
 
-  // NOTE: concurrent role changes on the last two owners of one workspace belong here as the
-  // third race, once workspaces and their roles exist: exactly one of the two demotions may win.
+  it('concurrent demotions keep an owner in every workspace', async () => {
+    const rounds = 10;
+    const pairs = await Promise.all(
+      Array.from({ length: rounds }, async (_, round) => {
+        const first = await registerUser(gatehouse);
+        const second = await registerUser(gatehouse);
+        const created = await gatehouse.op(CreateWorkspaceDocument, { input: { name: `Race ${round}` } }, { token: first.accessToken });
+        const workspace = created.body.data!.createWorkspace;
+        const added = await gatehouse.op(
+          AddMemberDocument,
+          { workspaceId: workspace.id, email: second.email, role: 'OWNER' },
+          { token: first.accessToken },
+        );
+
+        return { workspace, first, second, firstMemberId: workspace.members[0]!.id, secondMemberId: added.body.data!.addMember.id };
+      }),
+    );
+
+    // Both owners of every workspace demote each other at the same moment: 20 requests at once.
+    const responses = await Promise.all(
+      pairs.flatMap(({ workspace, first, second, firstMemberId, secondMemberId }) => [
+        gatehouse.op(ChangeMemberRoleDocument, { workspaceId: workspace.id, memberId: secondMemberId, role: 'ADMIN' }, { token: first.accessToken }),
+        gatehouse.op(ChangeMemberRoleDocument, { workspaceId: workspace.id, memberId: firstMemberId, role: 'ADMIN' }, { token: second.accessToken }),
+      ]),
+    );
+
+    expect(responses.filter((response) => response.status >= 500)).toEqual([]);
+    const owners = await gatehouse.app.services.prisma.workspaceMember.groupBy({
+      by: ['workspaceId'],
+      where: { workspaceId: { in: pairs.map((pair) => pair.workspace.id) }, role: 'owner' },
+      _count: true,
+    });
+    expect(owners).toHaveLength(rounds);
+    expect(owners.every((row) => row._count === 1)).toBe(true);
+  }, 90_000);
 
   it('one audit event per login, refresh and logout', async () => {
     const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
