@@ -22,13 +22,14 @@ export interface CleanupResult {
 
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-/** Deletes up to `maxBatches` batches of refresh tokens that expired before `cutoff`. */
-async function deleteRefreshTokens(tx: Transaction, cutoff: Date, batchSize: number, maxBatches: number) {
+/**
+ * Runs `deleteBatch` until it deletes fewer than `batchSize` rows or `maxBatches` ran, so one run
+ * never holds locks on more than `batchSize` rows per statement. Returns the rows deleted.
+ */
+async function deleteInBatches(deleteBatch: () => Promise<number>, batchSize: number, maxBatches: number) {
   let total = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const deleted = await tx.$executeRaw`
-      DELETE FROM refresh_tokens WHERE id IN (
-        SELECT id FROM refresh_tokens WHERE expires_at < ${cutoff} LIMIT ${batchSize})`;
+    const deleted = await deleteBatch();
     total += deleted;
     if (deleted < batchSize) break;
   }
@@ -36,18 +37,22 @@ async function deleteRefreshTokens(tx: Transaction, cutoff: Date, batchSize: num
   return total;
 }
 
-/** Deletes sessions whose absolute lifetime ended before `cutoff`; their tokens go by cascade. */
-async function deleteSessions(tx: Transaction, cutoff: Date, batchSize: number, maxBatches: number) {
-  let total = 0;
-  for (let batch = 0; batch < maxBatches; batch++) {
-    const deleted = await tx.$executeRaw`
-      DELETE FROM sessions WHERE id IN (
-        SELECT id FROM sessions WHERE expires_at < ${cutoff} LIMIT ${batchSize})`;
-    total += deleted;
-    if (deleted < batchSize) break;
-  }
+/** Deletes refresh tokens that expired before `cutoff`. */
+function deleteRefreshTokens(tx: Transaction, cutoff: Date, batchSize: number, maxBatches: number) {
+  const deleteBatch = () => tx.$executeRaw`
+    DELETE FROM refresh_tokens WHERE id IN (
+      SELECT id FROM refresh_tokens WHERE expires_at < ${cutoff} LIMIT ${batchSize})`;
 
-  return total;
+  return deleteInBatches(deleteBatch, batchSize, maxBatches);
+}
+
+/** Deletes sessions whose absolute lifetime ended before `cutoff`; their tokens go by cascade. */
+function deleteSessions(tx: Transaction, cutoff: Date, batchSize: number, maxBatches: number) {
+  const deleteBatch = () => tx.$executeRaw`
+    DELETE FROM sessions WHERE id IN (
+      SELECT id FROM sessions WHERE expires_at < ${cutoff} LIMIT ${batchSize})`;
+
+  return deleteInBatches(deleteBatch, batchSize, maxBatches);
 }
 
 /**
