@@ -18,19 +18,29 @@ interface Sample {
   response: BoundedResponse;
 }
 
+/**
+ * Starts Redis on a fixed port, so it can be restarted there, and Gatehouse on it with quotas too
+ * high to reject anything and failing open, so only the outage decides what the clients see.
+ */
+async function startLoadTarget(): Promise<{ port: number; redis: RunningServer; gatehouse: TestGatehouse }> {
+  const port = await freePort();
+  const redis = await startRedis(port);
+  const gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
+  await allowRegistrations(gatehouse);
+  for (const window of ['minute', 'hour', 'day'] as const) {
+    await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
+  }
+
+  return { port, redis, gatehouse };
+}
+
 describe('redis killed under load', () => {
   let port: number;
   let redis: RunningServer;
   let gatehouse: TestGatehouse;
 
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
-    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
-    await allowRegistrations(gatehouse);
-    for (const window of ['minute', 'hour', 'day'] as const) {
-      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
-    }
+    ({ port, redis, gatehouse } = await startLoadTarget());
   });
   afterAll(async () => {
     await gatehouse?.close();
@@ -118,13 +128,7 @@ describe.runIf(process.env.GATEHOUSE_LONG_TESTS === '1')('redis killed repeatedl
   let gatehouse: TestGatehouse;
 
   beforeAll(async () => {
-    port = await freePort();
-    redis = await startRedis(port);
-    gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
-    await allowRegistrations(gatehouse);
-    for (const window of ['minute', 'hour', 'day'] as const) {
-      await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
-    }
+    ({ port, redis, gatehouse } = await startLoadTarget());
   });
   afterAll(async () => {
     await gatehouse?.close();
