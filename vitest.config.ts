@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url);
 
 export default defineConfig({
   resolve: {
-    // Node loads graphql's CommonJS build for Yoga and Pothos; without this alias Vite would give
+    // Node loads graphql's CommonJS build for Yoga and Pothos. Without this alias Vite would give
     // the sources the ESM build, and `instanceof GraphQLError` would fail across the two copies.
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },

@@ -115,7 +115,7 @@ export function createServer(app: App): GatehouseServer {
       useRequestId({ logger }),
       useSecurityHeaders({ hsts: config.isProduction, graphiqlSources: graphiqlDist ? [] : [graphiqlCdnOrigin] }),
       // Probes and scrapers address the instance by IP, so health and metrics come before the
-      // Host check; useMetrics applies the Host check itself to tokenless loopback scrapes.
+      // Host check. useMetrics applies the Host check itself to tokenless loopback scrapes.
       useHealth({ health: services.health }),
       useMetrics({ metrics: services.metrics, token: config.metricsToken, allowedHosts: config.allowedHosts }),
       useHostAllowlist({ allowedHosts: config.allowedHosts, logger }),

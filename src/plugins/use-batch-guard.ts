@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import { gatehouseError } from '../errors.js';
 
 /**
- * Rejects an empty JSON array with BAD_REQUEST. Yoga would answer it with an empty array and
+ * Rejects an empty JSON array with BAD_REQUEST. Yoga would return an empty array and
  * status 200, which hides a client bug. Non-empty batches keep one result per operation.
  */
 export function useBatchGuard(): Plugin {

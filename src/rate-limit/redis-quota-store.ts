@@ -11,9 +11,9 @@ import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaSto
  * writes gets a PEXPIRE, so no counter outlives its window.
  *
  * The deny-list key carries no hash tag of the bucket keys, so it is passed only on a single
- * Redis server. On a Redis Cluster the deny-list is read with its own command (two per request),
- * because a key such as `gatehouse:revoked:{plan:user:<id>}:<sid>` would depend on the plan,
- * which changes without a new token, and a revocation would have to be written under every plan.
+ * Redis server. On a Redis Cluster the deny-list is read with its own command, two per request.
+ * A tagged key such as `gatehouse:revoked:{plan:user:<id>}:<sid>` would not help: it depends on
+ * the plan, which changes without a new token, so a revocation would need a key per plan.
  */
 const consumeScript = `
 local first = 1

@@ -32,7 +32,7 @@ export class AccessDenials {
     this.maxEntries = options.maxEntries ?? 10_000;
   }
 
-  /** Records a denial unless the same pair was recorded within the window. Never throws. */
+  /** Records a denial unless the same pair was recorded within the window. Write failures are logged, not thrown. */
   async record(actor: Actor, workspaceId: string, requiredRole: WorkspaceRole, reason: string): Promise<void> {
     const key = `${actor.userId}:${workspaceId}`;
     const now = Date.now();

@@ -11,7 +11,7 @@ export interface WorkspaceRoleScope {
 }
 
 /**
- * The `workspaceRole` scope: passes for platform admins and members holding at least the role.
+ * Checks the `workspaceRole` scope: passes for platform admins and members with at least the role.
  * A member with a lower role fails, which the builder turns into FORBIDDEN. A caller who is not
  * a member gets NOT_FOUND, the same error as for a workspace that does not exist. Both denials
  * are audited, rate limited per user and workspace.

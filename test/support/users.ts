@@ -3,7 +3,7 @@ import type { TestGatehouse } from './gatehouse.js';
 
 let counter = 0;
 
-/** A fresh, valid email for each call. */
+/** Returns a fresh, valid email on each call. */
 export function uniqueEmail(prefix = 'user'): string {
   counter += 1;
 
