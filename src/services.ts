@@ -22,7 +22,9 @@ import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
 import { openRedis, openRedisCluster, type RedisClient } from './state/redis.js';
 import { buildRbacServices, type RbacServices } from './rbac/services.js';
+import { openAccessSource, type AccessSource } from './rbac/access-source.js';
 import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js';
+import { PermissionService } from './rbac/permission-service.js';
 import { AuditRetentionJob } from './audit/retention.js';
 import { GatehouseMetrics } from './observability/metrics.js';
 import { HealthChecks } from './ops/health.js';
@@ -67,6 +69,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     { databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, dataDir: config.dataDir },
     logger,
   );
+  let access: AccessSource | undefined;
   try {
     await db.migrate();
     const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
@@ -80,9 +83,11 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       );
     }
     const ops = buildOpsServices(logger, db, redis);
+    access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
     const services: Services = {
       ...ops,
       ...buildServices(config, logger, db.prisma, keys, redis, ops.metrics),
+      rbac: buildRbacServices(db.prisma, logger, access.cache),
     };
     const cleanup = startCleanup(config, logger, db.prisma);
     const auditRetention = new AuditRetentionJob({
@@ -104,11 +109,13 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         await cleanup?.stop();
         services.rateLimits.close();
         await auditRetention.stop();
+        await access?.close();
         redis?.disconnect();
         await db.close();
       },
     };
   } catch (error) {
+    await access?.close();
     await db.close();
     throw error;
   }
@@ -121,7 +128,7 @@ function buildServices(
   keys: KeyRing,
   redis: RedisClient | undefined,
   metrics: GatehouseMetrics,
-): Omit<Services, OpsServiceName> {
+): Omit<Services, OpsServiceName | 'rbac'> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
   const denyList: RevocationList = redis
@@ -172,11 +179,9 @@ function buildServices(
   const account = new AccountService({ prisma, hasher, revocations, logger });
   const activity = new SessionActivity({ prisma, redis, logger });
 
-  const rbac = buildRbacServices(prisma, logger);
+  const auditAccess = membershipAuditAccess(new PermissionService(prisma));
 
-  const auditAccess = membershipAuditAccess(rbac.permissions);
-
-  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, rbac, auditAccess };
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, auditAccess };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */

@@ -143,6 +143,13 @@ const environmentSchema = z.object({
    * two, token signing waits behind hashing. @default max(1, min(cores - 1, UV_THREADPOOL_SIZE - 2))
    */
   BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  /**
+   * Seconds a user's platform-admin flag and workspace roles stay cached in each instance. The
+   * database notifies every instance of each change, so this only bounds how long a change can
+   * go unseen when that notification is lost, such as over a silently broken connection. 0
+   * turns the cache off: every role check reads the database. @default 30
+   */
+  ACCESS_CACHE_SECONDS: seconds(0, 3600).default(30),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -220,6 +227,8 @@ export interface Config {
   redisClusterNodes: string[];
   /** bcrypt hashes at once; undefined means the default of src/auth/hash-concurrency.ts. */
   bcryptMaxConcurrency: number | undefined;
+  /** Seconds an entry of the access cache lives; 0 turns the cache off. */
+  accessCacheSeconds: number;
 }
 
 export const graphqlPath = '/graphql';
@@ -310,6 +319,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     metricsToken: vars.METRICS_TOKEN,
     redisClusterNodes: vars.REDIS_CLUSTER_NODES,
     bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
+    accessCacheSeconds: vars.ACCESS_CACHE_SECONDS,
   };
   checkProductionSafety(config);
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import { listenOnPostgres, type NotificationHandlers, type StopListening } from './notifications.js';
 import { applyMigrations } from './schema-engine.js';
 
 export type { PrismaClient };
@@ -27,6 +28,8 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Connections of the pool right now; PGlite has one connection, reported as idle. */
   poolStats(): PoolStats;
+  /** Receives `pg_notify` payloads of one channel from committed transactions until stopped. */
+  listen(channel: string, handlers: NotificationHandlers): Promise<StopListening>;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
       waiting: pool.waitingCount,
       max: poolSize,
     }),
+    listen: (channel, handlers) => listenOnPostgres({ url, channel, logger }, handlers),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();
@@ -85,6 +89,13 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     kind: 'pglite',
     migrate: () => runMigrations(new PrismaPGlite(pglite), logger),
     poolStats: () => ({ inUse: 0, idle: 1, waiting: 0, max: 1 }),
+    // One process owns the embedded database, so the listener sees every change and never drops.
+    listen: async (channel, handlers) => {
+      const stop = await pglite.listen(channel, (payload) => handlers.onMessage(payload));
+      handlers.onListening();
+
+      return () => stop();
+    },
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

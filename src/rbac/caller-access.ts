@@ -1,6 +1,4 @@
-import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
-import { withUserScope } from '../db/rls.js';
 import { unauthenticatedError } from '../errors.js';
 import type { Actor } from './actor.js';
 import type { WorkspaceRole } from './roles.js';
@@ -14,8 +12,9 @@ export interface CallerAccess {
 const perRequest = new WeakMap<GatehouseContext, Promise<CallerAccess | null>>();
 
 /**
- * Loads the caller's user row and all their memberships once per request, on first use, and
- * shares them with every field and scope check of that request. Null without a caller.
+ * Reads the caller's access once per request, on first use, from the access cache or the
+ * database, and shares it with every field and scope check of that request, so one request
+ * never sees two versions. Null without a caller.
  */
 export function callerAccess(context: GatehouseContext): Promise<CallerAccess | null> {
   let pending = perRequest.get(context);
@@ -43,21 +42,13 @@ export async function requireActor(context: GatehouseContext): Promise<Actor> {
 async function load(context: GatehouseContext): Promise<CallerAccess | null> {
   const identity = context.identity;
   if (!identity) return null;
-  const { prisma } = context.services;
-  const { logger } = context.services.rbac;
-  const [platformAdmin, memberships] = await Promise.all([
-    isPlatformAdmin(context),
-    withUserScope(prisma, { userId: identity.userId, isPlatformAdmin: false }, (tx) =>
-      tx.workspaceMember.findMany({ where: { userId: identity.userId }, select: { workspaceId: true, role: true } }),
-    ),
-  ]);
-  logger.debug({ userId: identity.userId, memberships: memberships.length }, 'caller memberships loaded');
+  const access = await context.services.rbac.access.get(identity.userId);
   const actor: Actor = {
     userId: identity.userId,
     sessionId: identity.sessionId,
-    isPlatformAdmin: platformAdmin,
+    isPlatformAdmin: access.isPlatformAdmin,
     origin: context.origin,
   };
 
-  return { actor, roles: new Map(memberships.map((member) => [member.workspaceId, member.role])) };
+  return { actor, roles: access.roles };
 }

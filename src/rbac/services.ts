@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import type { AccessCache } from './access-cache.js';
 import { AccessDenials } from './access-denials.js';
 import { MemberService } from './member-service.js';
 import { PermissionService } from './permission-service.js';
@@ -11,15 +12,18 @@ export interface RbacServices {
   members: MemberService;
   permissions: PermissionService;
   denials: AccessDenials;
+  /** Each user's platform-admin flag and workspace roles, kept between requests. */
+  access: AccessCache;
   logger: Logger;
 }
 
-export function buildRbacServices(prisma: PrismaClient, logger: Logger): RbacServices {
+export function buildRbacServices(prisma: PrismaClient, logger: Logger, access: AccessCache): RbacServices {
   return {
     workspaces: new WorkspaceService(prisma),
     members: new MemberService(prisma),
     permissions: new PermissionService(prisma),
     denials: new AccessDenials({ prisma, logger }),
+    access,
     logger,
   };
 }

@@ -353,20 +353,24 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
     expect(denied[0]?.workspaceId).toBe(target.id);
   });
 
-  it('loads memberships once per request', async () => {
-    const before = gatehouse.logs.filter((line) => line.msg === 'caller memberships loaded').length;
-    const response = await gatehouse.gql({
-      query: `query($id: ID!) {
-        a: workspace(id: $id) { id members { id } }
-        b: workspace(id: $id) { id myRole }
-        c: myRole(workspaceId: $id)
-        workspaces { id myRole }
-      }`,
-      variables: { id: workspaceId },
-      token: viewer.accessToken,
-    });
-    expect(response.body.errors).toBeUndefined();
-    const after = gatehouse.logs.filter((line) => line.msg === 'caller memberships loaded').length;
-    expect(after - before).toBe(1);
+  it('loads memberships once per request, then keeps them between requests', async () => {
+    const loads = () => gatehouse.logs.filter((line) => line.msg === 'caller access loaded').length;
+    const send = () =>
+      gatehouse.gql({
+        query: `query($id: ID!) {
+          a: workspace(id: $id) { id members { id } }
+          b: workspace(id: $id) { id myRole }
+          c: myRole(workspaceId: $id)
+          workspaces { id myRole }
+        }`,
+        variables: { id: workspaceId },
+        token: viewer.accessToken,
+      });
+    gatehouse.app.services.rbac.access.forgetAll();
+    const before = loads();
+    expect((await send()).body.errors).toBeUndefined();
+    expect(loads() - before).toBe(1);
+    expect((await send()).body.errors).toBeUndefined();
+    expect(loads() - before).toBe(1);
   });
 });

@@ -18,10 +18,16 @@ const needs = (role: WorkspaceRole) => (_root: unknown, args: { workspaceId: str
   workspaceRole: { workspaceId: String(args.workspaceId), role },
 });
 
-/** Runs a change as the caller, then drops the cached memberships it may have altered. */
+/**
+ * Runs a change as the caller, then drops the access it may have altered: the caller's for the
+ * rest of this request, and every cached entry of this instance. The database also notifies
+ * every instance, but that arrives a moment later, and the next request to this instance must
+ * already see the change.
+ */
 async function change<T>(context: GatehouseContext, fn: (actor: Awaited<ReturnType<typeof requireActor>>) => Promise<T>) {
   const result = await fn(await requireActor(context));
   forgetCallerAccess(context);
+  context.services.rbac.access.forgetAll();
 
   return result;
 }

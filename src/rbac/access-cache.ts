@@ -1,0 +1,119 @@
+import type { WorkspaceRole } from './roles.js';
+
+/** A user's platform-admin flag and every workspace role they have. */
+export interface AccessSnapshot {
+  isPlatformAdmin: boolean;
+  roles: ReadonlyMap<string, WorkspaceRole>;
+}
+
+export interface AccessCacheOptions {
+  /** Reads a user's access from the database. */
+  load: (userId: string) => Promise<AccessSnapshot>;
+  /**
+   * How long an entry is served, in milliseconds. The backstop for a change whose notification
+   * never arrived, such as one made while this process's listening connection was silently
+   * broken. 0 turns caching off: every request reads the database.
+   */
+  ttlMs: number;
+  /** Entries kept at most; the oldest entry makes room for a new one. @default 10000 */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  snapshot: AccessSnapshot;
+  expiresAt: number;
+}
+
+/**
+ * Keeps each user's access in this process between requests, so a role check costs no
+ * database query. Entries are served only while the cache is `active`, which its owner sets
+ * while every change arrives through `forget` (from the database's change notifications).
+ * Deactivating drops every entry.
+ *
+ * A read that started before a change can finish after it with the old rows. Every change
+ * increments `#changes`, and a read stores its result only when no change happened while it
+ * ran, so such a read is used by its own request but never cached.
+ */
+export class AccessCache {
+  readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Promise<AccessSnapshot>>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  #changes = 0;
+  #active = false;
+
+  constructor(private readonly options: AccessCacheOptions) {
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** True while entries are served; false before `activate` and after `deactivate`. */
+  get active(): boolean {
+    return this.#active && this.options.ttlMs > 0;
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Returns the user's access, from memory when a fresh entry exists, else from the database. */
+  get(userId: string): Promise<AccessSnapshot> {
+    if (!this.active) return this.options.load(userId);
+    const entry = this.#entries.get(userId);
+    if (entry && entry.expiresAt > this.#now()) return Promise.resolve(entry.snapshot);
+
+    return this.#loading.get(userId) ?? this.#load(userId);
+  }
+
+  /** Drops one user's entry after a change to their memberships or account. */
+  forget(userId: string): void {
+    this.#changes += 1;
+    this.#entries.delete(userId);
+    this.#loading.delete(userId);
+  }
+
+  /** Drops every entry, for a change that can touch many users. */
+  forgetAll(): void {
+    this.#changes += 1;
+    this.#entries.clear();
+    this.#loading.clear();
+  }
+
+  /** Starts serving entries: call once every later change is sure to arrive through `forget`. */
+  activate(): void {
+    this.forgetAll();
+    this.#active = true;
+  }
+
+  /** Stops serving entries, while changes may be missed, and drops them all. */
+  deactivate(): void {
+    this.#active = false;
+    this.forgetAll();
+  }
+
+  #load(userId: string): Promise<AccessSnapshot> {
+    const changesBefore = this.#changes;
+    const loading = this.options.load(userId).finally(() => {
+      if (this.#loading.get(userId) === loading) this.#loading.delete(userId);
+    });
+    this.#loading.set(userId, loading);
+    loading.then(
+      (snapshot) => {
+        if (this.#changes === changesBefore && this.active) this.#store(userId, snapshot);
+      },
+      () => undefined,
+    );
+
+    return loading;
+  }
+
+  #store(userId: string, snapshot: AccessSnapshot): void {
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(userId, { snapshot, expiresAt: this.#now() + this.options.ttlMs });
+  }
+}

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessCache, type AccessSnapshot } from '../../src/rbac/access-cache.js';
+import { ChangeMemberRoleDocument, MyRoleDocument, RateLimitConfigsDocument } from '../generated/graphql.js';
+import { backends, createTestDatabase, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { addMember, createWorkspace, newUser, type Member } from './helpers.js';
+
+const snapshot = (role: 'viewer' | 'owner'): AccessSnapshot => ({
+  isPlatformAdmin: false,
+  roles: new Map([['w', role]]),
+});
+
+/** A cache over a loader that counts its calls and returns what `next` holds. */
+function countingCache(options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {}) {
+  const state = { loads: 0, next: snapshot('viewer') };
+  const cache = new AccessCache({
+    ttlMs: options.ttlMs ?? 60_000,
+    maxEntries: options.maxEntries,
+    now: options.now,
+    load: async () => {
+      state.loads += 1;
+      return state.next;
+    },
+  });
+
+  return { cache, state };
+}
+
+describe('access cache', () => {
+  it('loads every time while inactive', async () => {
+    const { cache, state } = countingCache();
+    await cache.get('u');
+    await cache.get('u');
+    expect(state.loads).toBe(2);
+    cache.activate();
+    await cache.get('u');
+    await cache.get('u');
+    expect(state.loads).toBe(3);
+    cache.deactivate();
+    expect(cache.size).toBe(0);
+    await cache.get('u');
+    expect(state.loads).toBe(4);
+  });
+
+  it('serves an entry until forgotten', async () => {
+    const { cache, state } = countingCache();
+    cache.activate();
+    expect((await cache.get('u')).roles.get('w')).toBe('viewer');
+    state.next = snapshot('owner');
+    expect((await cache.get('u')).roles.get('w')).toBe('viewer');
+    cache.forget('u');
+    expect((await cache.get('u')).roles.get('w')).toBe('owner');
+    expect(state.loads).toBe(2);
+  });
+
+  it('drops a read overtaken by a change', async () => {
+    let release: (value: AccessSnapshot) => void = () => undefined;
+    let loads = 0;
+    const cache = new AccessCache({
+      ttlMs: 60_000,
+      load: () => {
+        loads += 1;
+        return loads === 1 ? new Promise((resolve) => (release = resolve)) : Promise.resolve(snapshot('owner'));
+      },
+    });
+    cache.activate();
+    const stale = cache.get('u');
+    cache.forget('u');
+    release(snapshot('viewer'));
+    expect((await stale).roles.get('w')).toBe('viewer');
+    expect((await cache.get('u')).roles.get('w')).toBe('owner');
+    expect(loads).toBe(2);
+  });
+
+  it('shares one concurrent read', async () => {
+    const { cache, state } = countingCache();
+    cache.activate();
+    await Promise.all(Array.from({ length: 20 }, () => cache.get('u')));
+    expect(state.loads).toBe(1);
+  });
+
+  it('reloads an expired entry', async () => {
+    let now = 1_000;
+    const { cache, state } = countingCache({ ttlMs: 500, now: () => now });
+    cache.activate();
+    await cache.get('u');
+    now += 499;
+    await cache.get('u');
+    expect(state.loads).toBe(1);
+    now += 1;
+    await cache.get('u');
+    expect(state.loads).toBe(2);
+  });
+
+  it('evicts beyond maxEntries', async () => {
+    const { cache, state } = countingCache({ maxEntries: 2 });
+    cache.activate();
+    for (const user of ['a', 'b', 'c']) await cache.get(user);
+    expect(cache.size).toBe(2);
+    await cache.get('c');
+    expect(state.loads).toBe(3);
+    await cache.get('a');
+    expect(state.loads).toBe(4);
+  });
+
+  it('never caches with ttl 0', async () => {
+    const { cache, state } = countingCache({ ttlMs: 0 });
+    cache.activate();
+    await cache.get('u');
+    await cache.get('u');
+    expect(state.loads).toBe(2);
+    expect(cache.active).toBe(false);
+  });
+});
+
+const queries = (gatehouse: TestGatehouse) => gatehouse.logs.filter((line) => line.msg === 'database query').length;
+
+/** Asks for the member's role until it is `expected`, at most 100 times over about 5 s. */
+async function eventualRole(gatehouse: TestGatehouse, member: Member, workspaceId: string, expected: string | null) {
+  let role: string | null | undefined;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const response = await gatehouse.op(MyRoleDocument, { workspaceId }, { token: member.accessToken });
+    role = response.body.data?.myRole ?? (response.body.errors ? 'error' : null);
+    if (role === expected) return role;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return role;
+}
+
+// A lifetime of an hour: within a test, only a notification or a local change can refresh an entry.
+const env = { LOG_LEVEL: 'trace', ACCESS_CACHE_SECONDS: '3600' };
+
+describe.each(backends)('access cache on %s', (backend) => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ backend, env });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('repeated role check sends no SQL', async () => {
+    const owner = await newUser(gatehouse);
+    const workspace = await createWorkspace(gatehouse, owner);
+    for (let i = 0; i < 2; i += 1) await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: owner.accessToken });
+    const before = queries(gatehouse);
+    const response = await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: owner.accessToken });
+    expect(response.body.data?.myRole).toBe('OWNER');
+    expect(queries(gatehouse)).toBe(before);
+  });
+
+  it('API role change visible next request', async () => {
+    const owner = await newUser(gatehouse);
+    const member = await newUser(gatehouse);
+    const workspace = await createWorkspace(gatehouse, owner);
+    const memberId = await addMember(gatehouse, owner, workspace.id, member, 'VIEWER');
+    expect((await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken })).body.data?.myRole).toBe('VIEWER');
+    const changed = await gatehouse.op(
+      ChangeMemberRoleDocument,
+      { workspaceId: workspace.id, memberId, role: 'ADMIN' },
+      { token: owner.accessToken },
+    );
+    expect(changed.body.errors).toBeUndefined();
+    expect((await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken })).body.data?.myRole).toBe('ADMIN');
+  });
+
+  it('sees changes made with SQL', async () => {
+    const { prisma } = gatehouse.app.services;
+    const owner = await newUser(gatehouse);
+    const member = await newUser(gatehouse);
+    const workspace = await createWorkspace(gatehouse, owner);
+    await addMember(gatehouse, owner, workspace.id, member, 'VIEWER');
+    expect(await eventualRole(gatehouse, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    await prisma.$executeRaw`UPDATE workspace_members SET role = 'editor' WHERE user_id = ${member.user.id}::uuid`;
+    expect(await eventualRole(gatehouse, member, workspace.id, 'EDITOR')).toBe('EDITOR');
+
+    const admin = await newUser(gatehouse, { platformAdmin: true });
+    const asAdmin = () => gatehouse.op(RateLimitConfigsDocument, {}, { token: admin.accessToken });
+    expect((await asAdmin()).body.errors).toBeUndefined();
+    await prisma.$executeRaw`UPDATE users SET is_platform_admin = false WHERE id = ${admin.user.id}::uuid`;
+    let code: unknown;
+    for (let attempt = 0; attempt < 100 && code !== 'FORBIDDEN'; attempt += 1) {
+      code = (await asAdmin()).body.errors?.[0]?.extensions?.code;
+      if (code !== 'FORBIDDEN') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(code).toBe('FORBIDDEN');
+  });
+});
+
+describe('access cache across instances', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestGatehouse;
+  let second: TestGatehouse;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    first = await startGatehouse({ databaseUrl: database.url, env });
+    second = await startGatehouse({ databaseUrl: database.url, dataDir: first.config.dataDir, env });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+    await database?.drop();
+  });
+
+  it('change on one instance reaches another', async () => {
+    const owner = await newUser(first);
+    const member = await newUser(first);
+    const workspace = await createWorkspace(first, owner);
+    const memberId = await addMember(first, owner, workspace.id, member, 'VIEWER');
+    expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    await first.op(ChangeMemberRoleDocument, { workspaceId: workspace.id, memberId, role: 'EDITOR' }, { token: owner.accessToken });
+    expect(await eventualRole(second, member, workspace.id, 'EDITOR')).toBe('EDITOR');
+  });
+
+  it('listener loss and reconnection', async () => {
+    const owner = await newUser(first);
+    const member = await newUser(first);
+    const workspace = await createWorkspace(first, owner);
+    await addMember(first, owner, workspace.id, member, 'VIEWER');
+    expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    const connected = () => second.logs.filter((line) => line.msg === 'database listener connected').length;
+    const connectedBefore = connected();
+
+    await first.app.services.prisma.$executeRaw`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'gatehouse-listener' AND datname = current_database()`;
+    await first.app.services.prisma.$executeRaw`
+      UPDATE workspace_members SET role = 'admin' WHERE user_id = ${member.user.id}::uuid`;
+    expect(await eventualRole(second, member, workspace.id, 'ADMIN')).toBe('ADMIN');
+
+    for (let attempt = 0; attempt < 100 && connected() === connectedBefore; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(connected()).toBe(connectedBefore + 1);
+    expect(second.logs.some((line) => line.msg === 'access cache off until the database listener is back: role checks read the database')).toBe(true);
+    await second.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken });
+    const before = queries(second);
+    expect((await second.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken })).body.data?.myRole).toBe('ADMIN');
+    expect(queries(second)).toBe(before);
+  });
+});
+
+describe('access cache turned off', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ env: { LOG_LEVEL: 'trace', ACCESS_CACHE_SECONDS: '0' } });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('every role check reads the database', async () => {
+    const owner = await newUser(gatehouse);
+    const workspace = await createWorkspace(gatehouse, owner);
+    await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: owner.accessToken });
+    const before = queries(gatehouse);
+    const response = await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: owner.accessToken });
+    expect(response.body.data?.myRole).toBe('OWNER');
+    expect(queries(gatehouse)).toBeGreaterThan(before);
+  });
+});
