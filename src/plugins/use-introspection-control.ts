@@ -1,5 +1,5 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { NoSchemaIntrospectionCustomRule, validate } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, validate, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
@@ -22,14 +22,21 @@ export interface IntrospectionControlOptions {
  */
 export function useIntrospectionControl(options: IntrospectionControlOptions = {}): Plugin<GatehouseContext> {
   if (options.enabled === false) return {};
+  // graphql-yoga's parser cache returns one document object per query text, so each distinct
+  // operation is walked once instead of on every request.
+  const introspects = new WeakMap<DocumentNode, boolean>();
 
   return {
     onPluginInit({ addPlugin }) {
       addPlugin(blockFieldSuggestionsPlugin());
     },
     async onExecute({ args, setResultAndStopExecution }) {
-      const introspection = validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]);
-      if (introspection.length === 0) return;
+      let found = introspects.get(args.document);
+      if (found === undefined) {
+        found = validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]).length > 0;
+        introspects.set(args.document, found);
+      }
+      if (!found) return;
       if (await isPlatformAdmin(args.contextValue)) return;
       args.contextValue.logger?.info({ userId: args.contextValue.identity?.userId ?? null }, 'introspection rejected');
       setResultAndStopExecution({
