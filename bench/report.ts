@@ -33,6 +33,8 @@ export interface BenchResults {
   bcrypt: BcryptCalibration;
   serverCores: number;
   baseline: Measurement;
+  /** graphql-yoga with its default body limit; absent in results recorded before it was added. */
+  stockBaseline?: Measurement;
   gatehouse: GatehouseResults;
   targets: TargetResult[];
 }
@@ -103,6 +105,7 @@ export function renderMarkdown(results: BenchResults): string {
     '| Scenario | req/s | p50 ms | p99 ms | CPU ms/req | Redis cmds sent/req | Redis cmds run/req | Redis round trips/req | SQL statements/req | transactions/req | peak RSS MB | failed |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('1. bare Yoga', baseline, 'query'),
+    ...(results.stockBaseline ? [row('reference: stock graphql-yoga', results.stockBaseline, 'query')] : []),
     row('2. Gatehouse query', gatehouse.query, 'query'),
     row('3. query during logins (query)', gatehouse.queryUnderLogin, 'query'),
     row('3. query during logins (login)', gatehouse.queryUnderLogin, 'login'),

@@ -35,6 +35,10 @@ async function run(argv: string[]): Promise<void> {
   const yoga = await startYoga(placement.serverCore);
   const baseline = await runBaseline(yoga, options, placement);
   await stopChild(yoga.child);
+  log('reference: graphql-yoga with its default settings');
+  const stockYoga = await startYoga(placement.serverCore, true);
+  const stockBaseline = await runBaseline(stockYoga, options, placement);
+  await stopChild(stockYoga.child);
 
   log('starting PostgreSQL, Redis and Gatehouse');
   const stack = await startGatehouse(placement.serverCore, options.bcryptCost, placement.loadCore);
@@ -46,7 +50,7 @@ async function run(argv: string[]): Promise<void> {
   // The server inherits this environment, so it computes the same default.
   const configured = Number(process.env.BCRYPT_MAX_CONCURRENCY);
   const bcryptConcurrency = configured >= 1 ? configured : defaultHashConcurrency(serverCores, threadPoolSize());
-  const targets = evaluateTargets({ baseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
+  const targets = evaluateTargets({ baseline, stockBaseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
   const results = {
     date: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
@@ -56,6 +60,7 @@ async function run(argv: string[]): Promise<void> {
     serverCores,
     bcryptConcurrency,
     baseline,
+    stockBaseline,
     gatehouse,
     targets,
   };

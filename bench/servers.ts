@@ -14,10 +14,14 @@ import type { ServerUnderTest } from './measure.js';
 
 const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
-/** Starts the bare graphql-yoga baseline on a free loopback port. */
-export async function startYoga(core: number | undefined): Promise<ServerUnderTest> {
+/**
+ * Starts the bare graphql-yoga baseline on a free loopback port; `stock` keeps graphql-yoga's
+ * own request body limit instead of Gatehouse's.
+ */
+export async function startYoga(core: number | undefined, stock = false): Promise<ServerUnderTest> {
   const port = await freePort();
-  const child = startNodeChild(script('./server-yoga.ts'), { core, env: { PORT: String(port), NODE_ENV: 'production' } });
+  const env = { PORT: String(port), NODE_ENV: 'production', YOGA_STOCK: stock ? '1' : '0' };
+  const child = startNodeChild(script('./server-yoga.ts'), { core, env });
   await waitForPort(port, 30_000, child);
 
   return { name: 'yoga', child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
