@@ -56,6 +56,9 @@ export class PasswordWorkers {
       minThreads: options.threads,
       maxThreads: options.threads,
       niceIncrement: options.niceIncrement,
+      // The worker is plain JavaScript, so it starts without the process's loader flags, such
+      // as `--import tsx`, which would load tsx and its loader thread into every worker.
+      execArgv: [],
     });
     this.#pool.on('error', (error: unknown) => {
       this.#logger.error({ err: error, threads: this.#pool.threads.length }, 'a password worker thread failed');
