@@ -2,7 +2,7 @@
 // bench/results/latest.json. See docs/BENCHMARKS.md for what each figure means.
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { defaultHashConcurrency, threadPoolSize } from '../src/auth/hash-concurrency.js';
+import { defaultHashConcurrency } from '../src/auth/hash-concurrency.js';
 import { canPin, cleanUp, stopChild } from './children.js';
 import { readOptions, usage } from './options.js';
 import { describeMachine, readResults, renderMarkdown, resultsFile, updateDocs, writeResults } from './report.js';
@@ -49,7 +49,7 @@ async function run(argv: string[]): Promise<void> {
   const serverCores = pinned ? 1 : availableParallelism();
   // The server inherits this environment, so it computes the same default.
   const configured = Number(process.env.BCRYPT_MAX_CONCURRENCY);
-  const bcryptConcurrency = configured >= 1 ? configured : defaultHashConcurrency(serverCores, threadPoolSize());
+  const bcryptConcurrency = configured >= 1 ? configured : defaultHashConcurrency(serverCores);
   const targets = evaluateTargets({ baseline, stockBaseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
   const results = {
     date: new Date().toISOString(),

@@ -7,7 +7,6 @@ import { SessionActivity } from './auth/session-activity.js';
 import { AuthService } from './auth/auth-service.js';
 import { loadKeyRing, type KeyRing } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
-import { threadPoolSize } from './auth/hash-concurrency.js';
 import {
   MemoryRevocationList,
   RedisRevocationList,
@@ -46,6 +45,8 @@ export interface Services {
   health: HealthChecks;
   /** Access check for the audit events of a workspace, used for callers who are not platform admins. */
   auditAccess: AuditAccess;
+  /** bcrypt on worker threads of lower priority; App.close() terminates them. */
+  hasher: PasswordHasher;
 }
 
 /** The connections and services of one running Gatehouse, with one way to close them. */
@@ -108,6 +109,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       async close() {
         await cleanup?.stop();
         services.rateLimits.close();
+        await services.hasher.close();
         await auditRetention.stop();
         await access?.close();
         redis?.disconnect();
@@ -142,17 +144,16 @@ function buildServices(
   });
   // Revocations through this instance also drop the cached verifications of those sessions.
   const revocations = withRevocationListener(denyList, (ids) => accessTokens.forgetSessions(ids));
-  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptMaxConcurrency);
+  const hasher = new PasswordHasher({
+    cost: config.bcryptCost,
+    maxConcurrency: config.bcryptMaxConcurrency,
+    niceIncrement: config.bcryptNiceIncrement,
+    logger,
+  });
   logger.info(
-    { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize(), cores: availableParallelism() },
+    { bcryptMaxConcurrency: hasher.maxConcurrency, bcryptNiceIncrement: config.bcryptNiceIncrement, cores: availableParallelism() },
     'password hashing limits',
   );
-  if (hasher.maxConcurrency > threadPoolSize() - 2) {
-    logger.warn(
-      { bcryptMaxConcurrency: hasher.maxConcurrency, threadPoolSize: threadPoolSize() },
-      'BCRYPT_MAX_CONCURRENCY leaves fewer than 2 libuv pool threads free, so token signing can wait behind logins; raise UV_THREADPOOL_SIZE in the environment that starts the process',
-    );
-  }
   const rateLimits = new RateLimitService({
     prisma,
     redis,
@@ -181,7 +182,7 @@ function buildServices(
 
   const auditAccess = membershipAuditAccess(new PermissionService(prisma));
 
-  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, auditAccess };
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, auditAccess, hasher };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */

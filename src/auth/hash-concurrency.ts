@@ -1,33 +1,12 @@
 import { availableParallelism } from 'node:os';
 
-/** libuv's thread pool size when UV_THREADPOOL_SIZE is not set (libuv 1.x, Node 20). */
-const defaultThreadPoolSize = 4;
-/** Pool threads kept free of bcrypt for WebCrypto signing and verification and file writes. */
-const reservedPoolThreads = 2;
-
-/**
- * Returns the size of this process's libuv thread pool: UV_THREADPOOL_SIZE as the process
- * started with it, clamped to libuv's 1..1024, or 4.
- *
- * NOTE: libuv reads UV_THREADPOOL_SIZE once, when the pool first starts. Node's ES module loader
- * (and tsx) read source files on the pool, so the pool runs before the first line of
- * src/main.ts: setting the variable there has no effect. Set it in the environment that starts
- * the process, such as `UV_THREADPOOL_SIZE=10 npm start` on an 8-core machine.
- */
-export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
-  const configured = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
-  if (!Number.isFinite(configured)) return defaultThreadPoolSize;
-
-  return Math.min(Math.max(configured, 1), 1024);
-}
-
 /**
  * Returns how many bcrypt hashes may run at once by default, at least 1. One fewer than the
- * cores keeps a core for the event loop. Two fewer than the pool threads keeps threads free for
- * token signing and verification, so they do not queue behind password hashing.
+ * cores keeps a core for the event loop. Hashes run on their own worker threads, so the libuv
+ * pool stays free for WebCrypto and file writes whatever this returns.
  */
-export function defaultHashConcurrency(cores = availableParallelism(), poolSize = threadPoolSize()): number {
-  return Math.max(1, Math.min(cores - 1, poolSize - reservedPoolThreads));
+export function defaultHashConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 /** Thrown when a task gives up its place in the queue because its signal aborted. */

@@ -139,10 +139,16 @@ const environmentSchema = z.object({
     .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'use host:port entries separated by commas')))
     .default([]),
   /**
-   * bcrypt hashes that run at once; more logins wait in line. Above the libuv pool size minus
-   * two, token signing waits behind hashing. @default max(1, min(cores - 1, UV_THREADPOOL_SIZE - 2))
+   * bcrypt hashes that run at once, each on its own worker thread; more logins wait in line.
+   * @default max(1, cores - 1), which keeps a core for the event loop
    */
   BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  /**
+   * Added to the nice value of the bcrypt worker threads, 0 to 19. 0 keeps their priority. The
+   * event loop then gets the CPU first, so under full CPU load logins get less of it than
+   * authenticated requests. @default 10
+   */
+  BCRYPT_NICE_INCREMENT: z.coerce.number().int().min(0).max(19).default(10),
   /**
    * Seconds a user's platform-admin flag and workspace roles stay cached in each instance. The
    * database notifies every instance of each change, so this only bounds how long a change can
@@ -229,6 +235,8 @@ export interface Config {
   bcryptMaxConcurrency: number | undefined;
   /** Seconds an entry of the access cache lives; 0 turns the cache off. */
   accessCacheSeconds: number;
+  /** Added to the nice value of the bcrypt worker threads. 0 keeps their priority. */
+  bcryptNiceIncrement: number;
 }
 
 export const graphqlPath = '/graphql';
@@ -320,6 +328,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     redisClusterNodes: vars.REDIS_CLUSTER_NODES,
     bcryptMaxConcurrency: vars.BCRYPT_MAX_CONCURRENCY,
     accessCacheSeconds: vars.ACCESS_CACHE_SECONDS,
+    bcryptNiceIncrement: vars.BCRYPT_NICE_INCREMENT,
   };
   checkProductionSafety(config);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHashConcurrency, QueueAbortedError, Semaphore, threadPoolSize } from '../../src/auth/hash-concurrency.js';
+import { defaultHashConcurrency, QueueAbortedError, Semaphore } from '../../src/auth/hash-concurrency.js';
 
 /** Creates a task that records its start and runs until `finish` is called. */
 function gate(started: string[], name: string) {
@@ -10,17 +10,10 @@ function gate(started: string[], name: string) {
 }
 
 describe('hash concurrency', () => {
-  it('keeps a core and two pool threads free', () => {
-    expect(defaultHashConcurrency(1, 4)).toBe(1);
-    expect(defaultHashConcurrency(2, 4)).toBe(1);
-    expect(defaultHashConcurrency(8, 4)).toBe(2);
-    expect(defaultHashConcurrency(8, 10)).toBe(7);
-  });
-
-  it('reads the pool size from the environment', () => {
-    expect(threadPoolSize({})).toBe(4);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '12' })).toBe(12);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: '5000' })).toBe(1024);
+  it('keeps a core free', () => {
+    expect(defaultHashConcurrency(1)).toBe(1);
+    expect(defaultHashConcurrency(2)).toBe(1);
+    expect(defaultHashConcurrency(8)).toBe(7);
   });
 
   it('runs at most the limit in arrival order', async () => {

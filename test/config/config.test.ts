@@ -69,4 +69,12 @@ describe('configuration', () => {
     expect(config.cookie.secure).toBe(true);
     expect(config.graphiql).toBe(false);
   });
+
+  it('reads the bcrypt thread nice increment', () => {
+    expect(loadConfig({}).bcryptNiceIncrement).toBe(10);
+    expect(loadConfig({ BCRYPT_NICE_INCREMENT: '0' }).bcryptNiceIncrement).toBe(0);
+    expect(loadConfig({ BCRYPT_NICE_INCREMENT: '19' }).bcryptNiceIncrement).toBe(19);
+    expect(errorOf({ BCRYPT_NICE_INCREMENT: '20' })).toMatch(/BCRYPT_NICE_INCREMENT/);
+    expect(errorOf({ BCRYPT_NICE_INCREMENT: '-1' })).toMatch(/BCRYPT_NICE_INCREMENT/);
+  });
 });
