@@ -29,7 +29,7 @@ export interface PasswordHasherOptions {
   /**
    * Added to the nice value of the hashing threads, 0 to 19. The event loop then gets the CPU
    * first, so under full CPU load logins get less of it than authenticated requests. 0 keeps
-   * the hashing threads at the priority of the process. @default 10
+   * the hashing threads at the priority of the process. @default 5
    */
   niceIncrement?: number;
   logger: Logger;
@@ -56,7 +56,7 @@ export class PasswordHasher {
     this.#slots = new Semaphore(Math.max(1, options.maxConcurrency ?? defaultHashConcurrency()));
     this.#workers = new PasswordWorkers({
       threads: this.#slots.limit,
-      niceIncrement: options.niceIncrement ?? 10,
+      niceIncrement: options.niceIncrement ?? 5,
       logger: options.logger,
     });
   }

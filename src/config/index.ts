@@ -146,9 +146,10 @@ const environmentSchema = z.object({
   /**
    * Added to the nice value of the bcrypt worker threads, 0 to 19. 0 keeps their priority. The
    * event loop then gets the CPU first, so under full CPU load logins get less of it than
-   * authenticated requests. @default 10
+   * authenticated requests. On one busy core, 5 left hashing about a quarter of the core in the
+   * benchmark, and 10 so little that logins timed out. @default 5
    */
-  BCRYPT_NICE_INCREMENT: z.coerce.number().int().min(0).max(19).default(10),
+  BCRYPT_NICE_INCREMENT: z.coerce.number().int().min(0).max(19).default(5),
   /**
    * Seconds a user's platform-admin flag and workspace roles stay cached in each instance. The
    * database notifies every instance of each change, so this only bounds how long a change can

@@ -71,7 +71,7 @@ describe('configuration', () => {
   });
 
   it('reads the bcrypt thread nice increment', () => {
-    expect(loadConfig({}).bcryptNiceIncrement).toBe(10);
+    expect(loadConfig({}).bcryptNiceIncrement).toBe(5);
     expect(loadConfig({ BCRYPT_NICE_INCREMENT: '0' }).bcryptNiceIncrement).toBe(0);
     expect(loadConfig({ BCRYPT_NICE_INCREMENT: '19' }).bcryptNiceIncrement).toBe(19);
     expect(errorOf({ BCRYPT_NICE_INCREMENT: '20' })).toMatch(/BCRYPT_NICE_INCREMENT/);
