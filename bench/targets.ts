@@ -84,9 +84,9 @@ function redisPerRequest({ gatehouse }: TargetInputs): TargetResult {
 
 /**
  * Authentication must send no SQL, which the identity-only count measures. The role check may
- * load memberships with at most one query per request: one scoped transaction (set_config, then
- * one SELECT of workspace_members). The platform-admin flag of the caller access is a separate
- * read of the users row, outside that transaction, and shows in the statements.
+ * load memberships with at most one query per request. It reads the access cache, so only a
+ * cache miss sends SQL: one scoped transaction (set_config, then one SELECT of
+ * workspace_members) and, outside it, a read of the users row for the platform-admin flag.
  */
 function databasePerRequest({ gatehouse }: TargetInputs): TargetResult {
   const name = 'Database queries per authenticated request';
@@ -110,8 +110,8 @@ function databasePerRequest({ gatehouse }: TargetInputs): TargetResult {
       `with the role check ${fixed(database.transactionsPerRequest)} transactions, ${fixed(database.statementsPerRequest)} statements`,
     pass: authPass && rolePass,
     detail:
-      `${misses.length === 0 ? 'met' : `missed: ${misses.join('; ')}`}; statements besides BEGIN/COMMIT per role-checking ` +
-      `request: set_config and the workspace_members SELECT in the transaction, the users SELECT of the platform-admin flag outside it`,
+      `${misses.length === 0 ? 'met' : `missed: ${misses.join('; ')}`}; the role check reads the access cache, and a miss ` +
+      `sends a transaction of set_config and the workspace_members SELECT, plus the users SELECT of the platform-admin flag`,
   };
 }
 
