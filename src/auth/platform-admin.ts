@@ -1,13 +1,28 @@
 import type { GatehouseContext } from '../context.js';
 import { forbiddenError, unauthenticatedError } from '../errors.js';
-import { callerAccess } from '../rbac/caller-access.js';
+
+// One lookup per request: the promise is cached on the request object, which lives as long as
+// the request, so several fields and plugins share it.
+const cache = new WeakMap<Request, Promise<boolean>>();
 
 /**
- * Returns whether the caller is a platform admin (users.is_platform_admin), from the same
- * per-request access as the role checks. Anonymous callers and disabled users are never admins.
+ * Returns whether the caller is a platform admin (users.is_platform_admin), reading the user
+ * row at most once per request. Anonymous callers and disabled users are never admins.
  */
-export async function isPlatformAdmin(context: GatehouseContext): Promise<boolean> {
-  return (await callerAccess(context))?.actor.isPlatformAdmin ?? false;
+export function isPlatformAdmin(
+  context: Pick<GatehouseContext, 'request' | 'identity' | 'services'>,
+): Promise<boolean> {
+  const cached = cache.get(context.request);
+  if (cached) return cached;
+  const userId = context.identity?.userId;
+  const lookup = userId
+    ? context.services.prisma.user
+        .findUnique({ where: { id: userId }, select: { isPlatformAdmin: true, disabled: true } })
+        .then((user) => user !== null && user.isPlatformAdmin && !user.disabled)
+    : Promise.resolve(false);
+  cache.set(context.request, lookup);
+
+  return lookup;
 }
 
 /**
@@ -15,7 +30,7 @@ export async function isPlatformAdmin(context: GatehouseContext): Promise<boolea
  * without a caller and FORBIDDEN otherwise.
  */
 export async function requirePlatformAdmin(
-  context: GatehouseContext,
+  context: Pick<GatehouseContext, 'request' | 'identity' | 'services'>,
 ): Promise<string> {
   if (!context.identity) throw unauthenticatedError();
   if (!(await isPlatformAdmin(context))) throw forbiddenError();

@@ -151,12 +151,12 @@ const environmentSchema = z.object({
    */
   BCRYPT_NICE_INCREMENT: z.coerce.number().int().min(0).max(19).default(5),
   /**
-   * Seconds a user's platform-admin flag and workspace roles stay cached in each instance. The
-   * database notifies every instance of each change, so this only bounds how long a change can
-   * go unseen when that notification is lost, such as over a silently broken connection. 0
-   * turns the cache off: every role check reads the database. @default 30
+   * Seconds a user's workspace roles stay cached in each instance, at most 300. The database
+   * notifies every instance of each change, so this bounds how long a change can go unseen when
+   * a notification is lost before the listener's probe notices. 0 turns the cache off: every
+   * role check reads the database. @default 30
    */
-  ACCESS_CACHE_SECONDS: seconds(0, 3600).default(30),
+  ACCESS_CACHE_SECONDS: seconds(0, 300).default(30),
 });
 
 export type Environment = z.input<typeof environmentSchema>;

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 
-/** What a notification listener reports to its user. */
+/** Callbacks of a notification listener. */
 export interface NotificationHandlers {
   /** A payload sent with `pg_notify(channel, payload)` by a committed transaction. */
   onMessage(payload: string): void;
@@ -17,68 +18,116 @@ export interface PostgresListenerOptions {
   url: string;
   channel: string;
   logger: Logger;
-  /** First delay before connecting again; doubles up to `maxRetryDelayMs`. @default 500 */
+  /** First delay before connecting again, in ms. It doubles up to `maxRetryDelayMs`. @default 500 */
   retryDelayMs?: number;
   /** @default 30000 */
   maxRetryDelayMs?: number;
+  /**
+   * Time between probes, in ms. Each probe sends a notification on the channel over the same
+   * connection and expects it back within `probeTimeoutMs`, else the connection counts as
+   * lost. @default 10000
+   */
+  probeIntervalMs?: number;
+  /** @default 5000 */
+  probeTimeoutMs?: number;
 }
 
 const channelShape = /^[a-z_][a-z0-9_]*$/;
 
+type PgClient = InstanceType<(typeof import('pg'))['default']['Client']>;
+
 /**
  * Listens on one PostgreSQL channel over its own connection (named `gatehouse-listener` in
  * pg_stat_activity), outside the pool, because LISTEN belongs to a session. When the connection
- * fails it reports `onLost` and connects again with a growing delay until it is stopped. A
- * connection pooler in transaction mode cannot carry LISTEN: point DATABASE_URL at PostgreSQL
- * itself or at a pooler in session mode.
+ * fails it reports `onLost` and connects again with a growing delay until it is stopped.
+ *
+ * A connection can also fail without an error: a NAT or load balancer that drops idle
+ * connections, or a pooler in transaction mode that runs LISTEN on one server connection and
+ * nothing after it. So the listener probes itself: every `probeIntervalMs` it notifies its own
+ * channel with a payload of its own and reports `onLost` when that payload does not come back.
  */
 export async function listenOnPostgres(options: PostgresListenerOptions, handlers: NotificationHandlers): Promise<StopListening> {
-  if (!channelShape.test(options.channel)) throw new Error(`invalid channel name ${options.channel}`);
+  if (!channelShape.test(options.channel)) {
+    throw new Error(`Invalid channel name "${options.channel}": use lower-case letters, digits and underscores.`);
+  }
   const { default: pg } = await import('pg');
   const { logger, channel } = options;
+  const probeIntervalMs = options.probeIntervalMs ?? 10_000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5000;
   const firstDelay = options.retryDelayMs ?? 500;
   const maxDelay = options.maxRetryDelayMs ?? 30_000;
+  const probePayload = `probe:${randomUUID()}`;
   let stopped = false;
-  let client: InstanceType<typeof pg.Client> | undefined;
+  let client: PgClient | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let probe: NodeJS.Timeout | undefined;
+  let probeDeadline: NodeJS.Timeout | undefined;
   let delay = firstDelay;
+  let listening = false;
 
-  const lose = (error: unknown) => {
-    if (stopped) return;
-    handlers.onLost();
-    client?.removeAllListeners();
-    client?.on('error', () => undefined);
-    client?.end().catch(() => undefined);
+  const close = (old: PgClient | undefined) => {
+    clearTimeout(probe);
+    clearTimeout(probeDeadline);
+    old?.removeAllListeners();
+    old?.on('error', () => undefined);
+    old?.end().catch(() => undefined);
+  };
+
+  const lose = (error: unknown, from: PgClient | undefined) => {
+    if (stopped || from !== client) return;
+    const wasListening = listening;
+    listening = false;
     client = undefined;
-    logger.warn({ err: error, channel, retryInMs: delay }, 'database listener disconnected; connecting again');
-    retry = setTimeout(connect, delay);
+    close(from);
+    if (wasListening) handlers.onLost();
+    logger.warn({ err: error, channel, retryInMs: delay }, 'database listener connection failed, connecting again');
+    retry = setTimeout(() => void connect(), delay);
     delay = Math.min(delay * 2, maxDelay);
   };
 
-  const connect = async () => {
-    const next = new pg.Client({
-      connectionString: options.url,
-      application_name: 'gatehouse-listener',
-      keepAlive: true,
-      connectionTimeoutMillis: 5000,
-    });
-    client = next;
-    next.on('error', lose);
-    next.on('end', () => lose(new Error('connection ended')));
-    next.on('notification', (message) => {
-      if (message.channel === channel && message.payload !== undefined) handlers.onMessage(message.payload);
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${channel}`);
-    } catch (error) {
-      if (client === next) lose(error);
+  const sendProbe = (current: PgClient) => {
+    probeDeadline = setTimeout(() => lose(new Error(`no notification within ${probeTimeoutMs} ms`), current), probeTimeoutMs);
+    current.query('SELECT pg_notify($1, $2)', [channel, probePayload]).catch((error: unknown) => lose(error, current));
+  };
+
+  const onNotification = (current: PgClient, message: { channel: string; payload?: string }) => {
+    if (message.channel !== channel || message.payload === undefined) return;
+    if (message.payload !== probePayload) {
+      handlers.onMessage(message.payload);
       return;
     }
-    if (stopped || client !== next) return;
-    delay = firstDelay;
-    logger.info({ channel }, 'database listener connected');
-    handlers.onListening();
+    clearTimeout(probeDeadline);
+    probe = setTimeout(() => sendProbe(current), probeIntervalMs);
+  };
+
+  const connect = async () => {
+    let next: PgClient | undefined;
+    try {
+      next = new pg.Client({
+        connectionString: options.url,
+        application_name: 'gatehouse-listener',
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        connectionTimeoutMillis: 5000,
+        query_timeout: probeTimeoutMs,
+      });
+      const current = next;
+      client = current;
+      current.on('error', (error) => lose(error, current));
+      current.on('end', () => lose(new Error('connection ended'), current));
+      current.on('notification', (message) => onNotification(current, message));
+      await current.connect();
+      await current.query(`LISTEN ${channel}`);
+      if (stopped || client !== current) return;
+      delay = firstDelay;
+      listening = true;
+      logger.info({ channel }, 'database listener connected');
+      handlers.onListening();
+      probe = setTimeout(() => sendProbe(current), probeIntervalMs);
+    } catch (error) {
+      if (next === undefined) client = undefined;
+      lose(error, next);
+    }
   };
 
   await connect();
@@ -88,8 +137,6 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
     clearTimeout(retry);
     const open = client;
     client = undefined;
-    open?.removeAllListeners();
-    open?.on('error', () => undefined);
-    await open?.end().catch(() => undefined);
+    close(open);
   };
 }

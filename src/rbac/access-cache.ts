@@ -1,8 +1,7 @@
 import type { WorkspaceRole } from './roles.js';
 
-/** A user's platform-admin flag and every workspace role they have. */
+/** A user's workspace roles, by workspace id. */
 export interface AccessSnapshot {
-  isPlatformAdmin: boolean;
   roles: ReadonlyMap<string, WorkspaceRole>;
 }
 
@@ -15,7 +14,7 @@ export interface AccessCacheOptions {
    * broken. 0 turns caching off: every request reads the database.
    */
   ttlMs: number;
-  /** Entries kept at most; the oldest entry makes room for a new one. @default 10000 */
+  /** Maximum number of entries. The oldest entry makes room for a new one. @default 10000 */
   maxEntries?: number;
   now?: () => number;
 }
@@ -26,14 +25,14 @@ interface Entry {
 }
 
 /**
- * Keeps each user's access in this process between requests, so a role check costs no
+ * Keeps each user's workspace roles in this process between requests, so a role check costs no
  * database query. Entries are served only while the cache is `active`, which its owner sets
  * while every change arrives through `forget` (from the database's change notifications).
  * Deactivating drops every entry.
  *
  * A read that started before a change can finish after it with the old rows. Every change
- * increments `#changes`, and a read stores its result only when no change happened while it
- * ran, so such a read is used by its own request but never cached.
+ * this process has heard of increments `#changes`, and a read stores its result only when no
+ * change arrived while it ran. Such a read still answers the requests that waited for it.
  */
 export class AccessCache {
   readonly #entries = new Map<string, Entry>();
@@ -48,12 +47,12 @@ export class AccessCache {
     this.#now = options.now ?? Date.now;
   }
 
-  /** True while entries are served; false before `activate` and after `deactivate`. */
+  /** True while entries are served, which is from `activate` until `deactivate`. */
   get active(): boolean {
     return this.#active && this.options.ttlMs > 0;
   }
 
-  /** Entries held now. */
+  /** Number of entries in the cache. */
   get size(): number {
     return this.#entries.size;
   }

@@ -5,27 +5,31 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { AccessCache, type AccessSnapshot } from './access-cache.js';
 
-/** The channel the access triggers of the database notify with a user id. */
+/** The channel on which the membership triggers send a user id, or `*` after a TRUNCATE. */
 export const accessChannel = 'gatehouse_access';
 
+const userIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
- * Reads a user's access: the users row for the platform-admin flag (disabled and deleted users
- * are never admins) and, in a transaction scoped to the user so that row-level security
- * applies, their memberships.
+ * Reads a user's memberships in a transaction scoped to the user, so row-level security
+ * applies.
  */
 export async function loadAccess(prisma: PrismaClient, userId: string, logger: Logger): Promise<AccessSnapshot> {
-  const [user, memberships] = await Promise.all([
-    prisma.user.findUnique({ where: { id: userId }, select: { isPlatformAdmin: true, disabled: true } }),
-    withUserScope(prisma, { userId, isPlatformAdmin: false }, (tx) =>
-      tx.workspaceMember.findMany({ where: { userId }, select: { workspaceId: true, role: true } }),
-    ),
-  ]);
+  const memberships = await withUserScope(prisma, { userId, isPlatformAdmin: false }, (tx) =>
+    tx.workspaceMember.findMany({ where: { userId }, select: { workspaceId: true, role: true } }),
+  );
   logger.debug({ userId, memberships: memberships.length }, 'caller access loaded');
 
-  return {
-    isPlatformAdmin: user !== null && user.isPlatformAdmin && !user.disabled,
-    roles: new Map(memberships.map((member) => [member.workspaceId, member.role])),
-  };
+  return { roles: new Map(memberships.map((member) => [member.workspaceId, member.role])) };
+}
+
+/**
+ * Applies one notification. Any role may send on the channel, so payloads other than a user id
+ * or `*` are ignored rather than allowed to empty the cache over and over.
+ */
+function applyNotification(cache: AccessCache, payload: string): void {
+  if (payload === '*') cache.forgetAll();
+  else if (userIdShape.test(payload)) cache.forget(payload);
 }
 
 export interface AccessSource {
@@ -42,7 +46,7 @@ export async function openAccessSource(db: Database, ttlMs: number, logger: Logg
   const cache = new AccessCache({ ttlMs, load: (userId) => loadAccess(db.prisma, userId, logger) });
   if (ttlMs === 0) return { cache, close: async () => undefined };
   const stop: StopListening = await db.listen(accessChannel, {
-    onMessage: (userId) => cache.forget(userId),
+    onMessage: (payload) => applyNotification(cache, payload),
     onListening: () => cache.activate(),
     onLost: () => {
       cache.deactivate();

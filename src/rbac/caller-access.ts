@@ -1,34 +1,56 @@
+import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
 import { unauthenticatedError } from '../errors.js';
 import type { Actor } from './actor.js';
 import type { WorkspaceRole } from './roles.js';
 
+/** Workspace roles of the caller, by workspace id. */
+export type CallerRoles = ReadonlyMap<string, WorkspaceRole>;
+
 /** The caller's platform-admin flag and every workspace role they hold. */
 export interface CallerAccess {
   actor: Actor;
-  roles: ReadonlyMap<string, WorkspaceRole>;
+  roles: CallerRoles;
 }
 
-const perRequest = new WeakMap<GatehouseContext, Promise<CallerAccess | null>>();
+const rolesPerRequest = new WeakMap<GatehouseContext, Promise<CallerRoles | null>>();
+const accessPerRequest = new WeakMap<GatehouseContext, Promise<CallerAccess | null>>();
 
 /**
- * Reads the caller's access once per request, on first use, from the access cache or the
- * database, and shares it with every field and scope check of that request, so one request
- * never sees two versions. Null without a caller.
+ * Returns the caller's workspace roles from the access cache, or the database on a miss, read
+ * once per operation and shared by every field and scope check of it. Null without a caller.
+ * Reads no platform-admin flag, so a role check that the caller's role passes costs no query.
  */
-export function callerAccess(context: GatehouseContext): Promise<CallerAccess | null> {
-  let pending = perRequest.get(context);
+export function callerRoles(context: GatehouseContext): Promise<CallerRoles | null> {
+  let pending = rolesPerRequest.get(context);
   if (!pending) {
-    pending = load(context);
-    perRequest.set(context, pending);
+    const userId = context.identity?.userId;
+    pending = userId ? context.services.rbac.access.get(userId).then((access) => access.roles) : Promise.resolve(null);
+    rolesPerRequest.set(context, pending);
   }
 
   return pending;
 }
 
-/** Drops the cached access after a mutation changed the caller's memberships. */
+/**
+ * Returns the caller as an actor with their roles. The platform-admin flag is read from the
+ * users row for each request, never from the cache, because the admin operations and the
+ * admin bypass of row-level security rely on it alone. Null without a caller.
+ */
+export function callerAccess(context: GatehouseContext): Promise<CallerAccess | null> {
+  let pending = accessPerRequest.get(context);
+  if (!pending) {
+    pending = load(context);
+    accessPerRequest.set(context, pending);
+  }
+
+  return pending;
+}
+
+/** Drops the roles read for this operation after a mutation changed the caller's memberships. */
 export function forgetCallerAccess(context: GatehouseContext): void {
-  perRequest.delete(context);
+  rolesPerRequest.delete(context);
+  accessPerRequest.delete(context);
 }
 
 /** Returns the caller as an actor, or raises UNAUTHENTICATED without one. */
@@ -42,13 +64,13 @@ export async function requireActor(context: GatehouseContext): Promise<Actor> {
 async function load(context: GatehouseContext): Promise<CallerAccess | null> {
   const identity = context.identity;
   if (!identity) return null;
-  const access = await context.services.rbac.access.get(identity.userId);
+  const [platformAdmin, roles] = await Promise.all([isPlatformAdmin(context), callerRoles(context)]);
   const actor: Actor = {
     userId: identity.userId,
     sessionId: identity.sessionId,
-    isPlatformAdmin: access.isPlatformAdmin,
+    isPlatformAdmin: platformAdmin,
     origin: context.origin,
   };
 
-  return { actor, roles: access.roles };
+  return { actor, roles: roles ?? new Map() };
 }

@@ -1,5 +1,6 @@
 import type { GatehouseContext } from '../context.js';
-import { callerAccess } from './caller-access.js';
+import { isPlatformAdmin } from '../auth/platform-admin.js';
+import { callerRoles, requireActor } from './caller-access.js';
 import { workspaceNotFoundError } from './errors.js';
 import { hasAtLeast, type WorkspaceRole } from './roles.js';
 import { isUuid } from './workspace-access.js';
@@ -11,19 +12,21 @@ export interface WorkspaceRoleScope {
 }
 
 /**
- * Checks the `workspaceRole` scope: passes for platform admins and members with at least the role.
+ * Checks the `workspaceRole` scope: passes for members with at least the role and for platform admins.
  * A member with a lower role fails, which the builder turns into FORBIDDEN. A caller who is not
  * a member gets NOT_FOUND, the same error as for a workspace that does not exist. Both denials
  * are audited, rate limited per user and workspace.
  */
 export async function checkWorkspaceRole(context: GatehouseContext, scope: WorkspaceRoleScope): Promise<boolean> {
-  const access = await callerAccess(context);
-  if (!access) return false;
-  if (access.actor.isPlatformAdmin) return true;
-  const heldRole = isUuid(scope.workspaceId) ? access.roles.get(scope.workspaceId.toLowerCase()) : undefined;
+  const roles = await callerRoles(context);
+  if (!roles) return false;
+  const heldRole = isUuid(scope.workspaceId) ? roles.get(scope.workspaceId.toLowerCase()) : undefined;
   if (hasAtLeast(heldRole, scope.role)) return true;
+  // The platform-admin flag is read from the database, so only checks that the role fails pay for it.
+  if (await isPlatformAdmin(context)) return true;
   if (isUuid(scope.workspaceId)) {
-    await context.services.rbac.denials.record(access.actor, scope.workspaceId, scope.role, heldRole ? 'role_insufficient' : 'not_a_member');
+    const actor = await requireActor(context);
+    await context.services.rbac.denials.record(actor, scope.workspaceId, scope.role, heldRole ? 'role_insufficient' : 'not_a_member');
   }
   if (!heldRole) throw workspaceNotFoundError();
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlatformAdmin } from '../../src/auth/platform-admin.js';
 import {
   AddMemberDocument,
   AuditLogsDocument,
@@ -152,5 +153,29 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     expect(unscoped.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const asEditor = await gatehouse.op(AuditLogsDocument, { filter: { workspaceId } }, { token: editor.accessToken });
     expect(asEditor.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('reads the admin flag once per request', async () => {
+    const { prisma } = gatehouse.app.services;
+    let lookups = 0;
+    const counting = {
+      user: {
+        findUnique: (args: Parameters<typeof prisma.user.findUnique>[0]) => {
+          lookups += 1;
+          return prisma.user.findUnique(args);
+        },
+      },
+    };
+    const context = {
+      request: new Request('http://127.0.0.1/graphql'),
+      identity: { userId: admin.user.id, sessionId: admin.session.id },
+      services: { ...gatehouse.app.services, prisma: counting as unknown as typeof prisma },
+    };
+    expect(await isPlatformAdmin(context)).toBe(true);
+    expect(await isPlatformAdmin(context)).toBe(true);
+    expect(lookups).toBe(1);
+    const otherRequest = { ...context, request: new Request('http://127.0.0.1/graphql') };
+    expect(await isPlatformAdmin(otherRequest)).toBe(true);
+    expect(lookups).toBe(2);
   });
 });

@@ -11,18 +11,8 @@ builder.mutationField('setUserDisabled', (t) =>
       userId: t.arg.id({ required: true }),
       disabled: t.arg.boolean({ required: true }),
     },
-    resolve: async (_root, args, context) => {
-      const user = await context.services.account.setUserDisabled(
-        context.identity!,
-        String(args.userId),
-        args.disabled,
-        context.origin,
-      );
-      // A disabled platform admin loses the flag on this instance from the next request on.
-      context.services.rbac.access.forget(user.id);
-
-      return user;
-    },
+    resolve: (_root, args, context) =>
+      context.services.account.setUserDisabled(context.identity!, String(args.userId), args.disabled, context.origin),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { callerAccess, requireActor } from '../../rbac/caller-access.js';
+import { callerRoles, requireActor } from '../../rbac/caller-access.js';
 import { isUuid } from '../../rbac/workspace-access.js';
 import { builder } from '../builder.js';
 import { RoleEnum, WorkspaceRef } from './types.js';
@@ -35,7 +35,7 @@ builder.queryField('myRole', (t) =>
       const workspaceId = String(args.workspaceId).toLowerCase();
       if (!isUuid(workspaceId)) return null;
 
-      return (await callerAccess(context))?.roles.get(workspaceId) ?? null;
+      return (await callerRoles(context))?.get(workspaceId) ?? null;
     },
   }),
 );

@@ -1,5 +1,5 @@
 import type { Workspace } from '../../generated/prisma/client.js';
-import { callerAccess, requireActor } from '../../rbac/caller-access.js';
+import { callerRoles, requireActor } from '../../rbac/caller-access.js';
 import type { MemberView } from '../../rbac/member-view.js';
 import { roleRanks, workspaceRoles, type WorkspaceRole } from '../../rbac/roles.js';
 import { builder } from '../builder.js';
@@ -37,7 +37,7 @@ export const WorkspaceRef = builder.objectRef<Workspace>('Workspace').implement(
       type: RoleEnum,
       nullable: true,
       description: "The caller's role, or null for a platform admin who is not a member.",
-      resolve: async (workspace, _args, context) => (await callerAccess(context))?.roles.get(workspace.id) ?? null,
+      resolve: async (workspace, _args, context) => (await callerRoles(context))?.get(workspace.id) ?? null,
     }),
     members: t.field({
       type: [WorkspaceMemberRef],
