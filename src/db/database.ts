@@ -89,7 +89,7 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     kind: 'pglite',
     migrate: () => runMigrations(new PrismaPGlite(pglite), logger),
     poolStats: () => ({ inUse: 0, idle: 1, waiting: 0, max: 1 }),
-    // One process owns the embedded database, so the listener sees every change and never drops.
+    // One process owns the embedded database, so every change notifies this listener, and it cannot disconnect.
     listen: async (channel, handlers) => {
       const stop = await pglite.listen(channel, (payload) => handlers.onMessage(payload));
       handlers.onListening();

@@ -6,12 +6,12 @@ export interface AccessSnapshot {
 }
 
 export interface AccessCacheOptions {
-  /** Reads a user's access from the database. */
+  /** Reads a user's workspace roles from the database. */
   load: (userId: string) => Promise<AccessSnapshot>;
   /**
-   * How long an entry is served, in milliseconds. The backstop for a change whose notification
-   * never arrived, such as one made while this process's listening connection was silently
-   * broken. 0 turns caching off: every request reads the database.
+   * How long an entry is served, in milliseconds: the bound for a change whose notification
+   * was lost before the listener noticed. 0 turns caching off, so every request reads the
+   * database.
    */
   ttlMs: number;
   /** Maximum number of entries. The oldest entry makes room for a new one. @default 10000 */
@@ -32,7 +32,7 @@ interface Entry {
  *
  * A read that started before a change can finish after it with the old rows. Every change
  * this process has heard of increments `#changes`, and a read stores its result only when no
- * change arrived while it ran. Such a read still answers the requests that waited for it.
+ * change arrived while it ran. Its result still goes to the requests that waited for it.
  */
 export class AccessCache {
   readonly #entries = new Map<string, Entry>();
@@ -57,7 +57,7 @@ export class AccessCache {
     return this.#entries.size;
   }
 
-  /** Returns the user's access, from memory when a fresh entry exists, else from the database. */
+  /** Returns the user's roles, from memory when a fresh entry exists, else from the database. */
   get(userId: string): Promise<AccessSnapshot> {
     if (!this.active) return this.options.load(userId);
     const entry = this.#entries.get(userId);
@@ -66,7 +66,7 @@ export class AccessCache {
     return this.#loading.get(userId) ?? this.#load(userId);
   }
 
-  /** Drops one user's entry after a change to their memberships or account. */
+  /** Drops one user's entry after a change to their memberships. */
   forget(userId: string): void {
     this.#changes += 1;
     this.#entries.delete(userId);

@@ -38,9 +38,9 @@ export interface AccessSource {
 }
 
 /**
- * Builds the access cache and keeps it in step with the database: it serves entries only while
- * this process listens on {@link accessChannel}, and drops a user's entry when their id arrives.
- * With `ttlMs` 0 nothing listens and every role check reads the database.
+ * Builds the access cache and keeps it in step with the database. The cache serves entries only
+ * while this process listens on {@link accessChannel}, and drops a user's entry when their id
+ * arrives. With `ttlMs` 0 nothing listens and every role check reads the database.
  */
 export async function openAccessSource(db: Database, ttlMs: number, logger: Logger): Promise<AccessSource> {
   const cache = new AccessCache({ ttlMs, load: (userId) => loadAccess(db.prisma, userId, logger) });

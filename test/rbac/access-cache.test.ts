@@ -141,7 +141,7 @@ async function eventualRole(gatehouse: TestGatehouse, member: Member, workspaceI
   return role;
 }
 
-// The longest lifetime: within a test, only a notification or a local change can refresh an entry.
+// The maximum lifetime: within a test, only a notification or a local change can refresh an entry.
 const env = { LOG_LEVEL: 'debug', ACCESS_CACHE_SECONDS: '300' };
 
 describe.each(backends)('access cache on %s', (backend) => {
