@@ -43,8 +43,9 @@ type PgClient = InstanceType<(typeof import('pg'))['default']['Client']>;
  *
  * A connection can also fail without an error: a NAT or load balancer that drops idle
  * connections, or a pooler in transaction mode that runs LISTEN on one server connection and
- * nothing after it. So the listener probes itself: every `probeIntervalMs` it notifies its own
- * channel with a payload of its own and reports `onLost` when that payload does not come back.
+ * nothing after it. So the listener probes itself: it notifies its own channel with a payload
+ * of its own, reports `onListening` only once the first probe came back, and `onLost` when a
+ * later one, sent every `probeIntervalMs`, does not.
  */
 export async function listenOnPostgres(options: PostgresListenerOptions, handlers: NotificationHandlers): Promise<StopListening> {
   if (!channelShape.test(options.channel)) {
@@ -97,6 +98,13 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
       return;
     }
     clearTimeout(probeDeadline);
+    if (!listening) {
+      // Only a probe that came back proves that notifications arrive on this connection.
+      listening = true;
+      delay = firstDelay;
+      logger.info({ channel }, 'database listener connected');
+      handlers.onListening();
+    }
     probe = setTimeout(() => sendProbe(current), probeIntervalMs);
   };
 
@@ -119,11 +127,7 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
       await current.connect();
       await current.query(`LISTEN ${channel}`);
       if (stopped || client !== current) return;
-      delay = firstDelay;
-      listening = true;
-      logger.info({ channel }, 'database listener connected');
-      handlers.onListening();
-      probe = setTimeout(() => sendProbe(current), probeIntervalMs);
+      sendProbe(current);
     } catch (error) {
       if (next === undefined) client = undefined;
       lose(error, next);

@@ -63,9 +63,10 @@ describe('database listener', () => {
     const events: string[] = [];
     const messages: string[] = [];
     stop = await listenOnPostgres(
-      { url: proxy.url, channel: 'test_channel', logger: createLogger('silent'), probeIntervalMs: 100, probeTimeoutMs: 300, retryDelayMs: 50 },
+      { url: proxy.url, channel: 'test_channel', logger: createLogger('silent'), probeIntervalMs: 100, probeTimeoutMs: 1000, retryDelayMs: 50 },
       { onMessage: (payload) => messages.push(payload), onListening: () => events.push('listening'), onLost: () => events.push('lost') },
     );
+    expect(await until(() => events.length > 0)).toBe(true);
     expect(events).toEqual(['listening']);
 
     const sender = new pg.Client({ connectionString: database.url });
@@ -75,8 +76,9 @@ describe('database listener', () => {
       expect(await until(() => messages.includes('first'))).toBe(true);
 
       proxy.silence();
-      expect(await until(() => events.length === 3)).toBe(true);
-      expect(events).toEqual(['listening', 'lost', 'listening']);
+      expect(await until(() => events.length >= 3)).toBe(true);
+      // A slow probe on a busy machine can add another lost and listening pair.
+      expect(events.slice(0, 3)).toEqual(['listening', 'lost', 'listening']);
 
       await sender.query(`SELECT pg_notify('test_channel', 'second')`);
       expect(await until(() => messages.includes('second'))).toBe(true);
