@@ -30,16 +30,15 @@ interface Entry {
  * while every change arrives through `forget` (from the database's change notifications).
  * Deactivating drops every entry.
  *
- * A read that started before a change can finish after it with the old rows. Every change
- * this process has heard of increments `#changes`, and a read stores its result only when no
- * change arrived while it ran. Its result still goes to the requests that waited for it.
+ * A read that started before a change can finish after it with the old rows. A read stores its
+ * result only when no change of its user arrived while it ran. Its result still goes to the
+ * requests that waited for it.
  */
 export class AccessCache {
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<AccessSnapshot>>();
   readonly #maxEntries: number;
   readonly #now: () => number;
-  #changes = 0;
   #active = false;
 
   constructor(private readonly options: AccessCacheOptions) {
@@ -68,14 +67,12 @@ export class AccessCache {
 
   /** Drops one user's entry after a change to their memberships. */
   forget(userId: string): void {
-    this.#changes += 1;
     this.#entries.delete(userId);
     this.#loading.delete(userId);
   }
 
   /** Drops every entry, for a change that can touch many users. */
   forgetAll(): void {
-    this.#changes += 1;
     this.#entries.clear();
     this.#loading.clear();
   }
@@ -93,17 +90,23 @@ export class AccessCache {
   }
 
   #load(userId: string): Promise<AccessSnapshot> {
-    const changesBefore = this.#changes;
-    const loading = this.options.load(userId).finally(() => {
-      if (this.#loading.get(userId) === loading) this.#loading.delete(userId);
-    });
-    this.#loading.set(userId, loading);
-    loading.then(
+    // `forget` and `forgetAll` remove the read from #loading, so a read that is still there when
+    // it ends saw no change of its user while it ran.
+    const loading: Promise<AccessSnapshot> = this.options.load(userId).then(
       (snapshot) => {
-        if (this.#changes === changesBefore && this.active) this.#store(userId, snapshot);
+        if (this.#loading.get(userId) === loading) {
+          this.#loading.delete(userId);
+          if (this.active) this.#store(userId, snapshot);
+        }
+
+        return snapshot;
       },
-      () => undefined,
+      (error: unknown) => {
+        if (this.#loading.get(userId) === loading) this.#loading.delete(userId);
+        throw error;
+      },
     );
+    this.#loading.set(userId, loading);
 
     return loading;
   }

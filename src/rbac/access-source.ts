@@ -4,11 +4,10 @@ import { withUserScope } from '../db/rls.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { AccessCache, type AccessSnapshot } from './access-cache.js';
+import { isUuid } from './workspace-access.js';
 
 /** The channel on which the membership triggers send a user id, or `*` after a TRUNCATE. */
 export const accessChannel = 'gatehouse_access';
-
-const userIdShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Reads a user's memberships in a transaction scoped to the user, so row-level security
@@ -29,7 +28,7 @@ export async function loadAccess(prisma: PrismaClient, userId: string, logger: L
  */
 function applyNotification(cache: AccessCache, payload: string): void {
   if (payload === '*') cache.forgetAll();
-  else if (userIdShape.test(payload)) cache.forget(payload);
+  else if (isUuid(payload)) cache.forget(payload);
 }
 
 export interface AccessSource {

@@ -68,6 +68,25 @@ describe('access cache', () => {
     expect(loads).toBe(2);
   });
 
+  it('keeps a read when another user changes', async () => {
+    let release: (value: AccessSnapshot) => void = () => undefined;
+    let loads = 0;
+    const cache = new AccessCache({
+      ttlMs: 60_000,
+      load: () => {
+        loads += 1;
+        return new Promise((resolve) => (release = resolve));
+      },
+    });
+    cache.activate();
+    const read = cache.get('u');
+    cache.forget('someone else');
+    release(snapshot('viewer'));
+    await read;
+    expect((await cache.get('u')).roles.get('w')).toBe('viewer');
+    expect(loads).toBe(1);
+  });
+
   it('shares one concurrent read', async () => {
     const { cache, state } = countingCache();
     cache.activate();

@@ -19,15 +19,21 @@ const needs = (role: WorkspaceRole) => (_root: unknown, args: { workspaceId: str
 });
 
 /**
- * Runs a change as the caller, then drops the access it may have altered: the caller's for the
- * rest of this request, and every cached entry of this instance. The database also notifies
- * every instance, but that arrives a moment later, and the next request to this instance must
- * already see the change.
+ * Runs a change as the caller, then drops the roles it may have altered: the caller's for the
+ * rest of this operation, and the cached entries of this instance, of the caller alone or of
+ * everyone when other members changed. The database also notifies every instance, but that
+ * arrives a moment later, and the next request to this instance must already see the change.
  */
-async function change<T>(context: GatehouseContext, fn: (actor: Awaited<ReturnType<typeof requireActor>>) => Promise<T>) {
-  const result = await fn(await requireActor(context));
+async function change<T>(
+  context: GatehouseContext,
+  fn: (actor: Awaited<ReturnType<typeof requireActor>>) => Promise<T>,
+  changes: 'caller' | 'members' = 'members',
+) {
+  const actor = await requireActor(context);
+  const result = await fn(actor);
   forgetCallerAccess(context);
-  context.services.rbac.access.forgetAll();
+  if (changes === 'caller') context.services.rbac.access.forget(actor.userId!);
+  else context.services.rbac.access.forgetAll();
 
   return result;
 }
@@ -38,7 +44,7 @@ builder.mutationField('createWorkspace', (t) =>
     authScopes: { authenticated: true },
     description: 'Creates a workspace. The caller becomes its owner.',
     args: { input: t.arg({ type: WorkspaceInput, required: true }) },
-    resolve: (_root, args, context) => change(context, (actor) => context.services.rbac.workspaces.create(actor, args.input)),
+    resolve: (_root, args, context) => change(context, (actor) => context.services.rbac.workspaces.create(actor, args.input), 'caller'),
   }),
 );
 
@@ -49,7 +55,7 @@ builder.mutationField('updateWorkspace', (t) =>
     args: { workspaceId: t.arg.id({ required: true }), input: t.arg({ type: WorkspaceInput, required: true }) },
     authScopes: needs('admin'),
     resolve: (_root, args, context) =>
-      change(context, (actor) => context.services.rbac.workspaces.update(actor, String(args.workspaceId), args.input)),
+      change(context, (actor) => context.services.rbac.workspaces.update(actor, String(args.workspaceId), args.input), 'caller'),
   }),
 );
 
@@ -124,7 +130,7 @@ builder.mutationField('leaveWorkspace', (t) =>
       change(context, async (actor) => {
         await context.services.rbac.members.leave(actor, String(args.workspaceId));
         return true;
-      }),
+      }, 'caller'),
   }),
 );
 
