@@ -86,7 +86,7 @@ function redisPerRequest({ gatehouse }: TargetInputs): TargetResult {
  * Authentication must send no SQL, which the identity-only count measures. The role check may
  * load memberships with at most one query per request. It reads the access cache, so only a
  * cache miss sends SQL: one scoped transaction (set_config, then one SELECT of
- * workspace_members) and, outside it, a read of the users row for the platform-admin flag.
+ * workspace_members). The platform-admin flag is read only when the role falls short.
  */
 function databasePerRequest({ gatehouse }: TargetInputs): TargetResult {
   const name = 'Database queries per authenticated request';
@@ -111,7 +111,7 @@ function databasePerRequest({ gatehouse }: TargetInputs): TargetResult {
     pass: authPass && rolePass,
     detail:
       `${misses.length === 0 ? 'met' : `missed: ${misses.join('; ')}`}; the role check reads the access cache, and a miss ` +
-      `sends a transaction of set_config and the workspace_members SELECT, plus the users SELECT of the platform-admin flag`,
+      `sends a transaction of set_config and the workspace_members SELECT`,
   };
 }
 

@@ -23,7 +23,6 @@ import { openRedis, openRedisCluster, type RedisClient } from './state/redis.js'
 import { buildRbacServices, type RbacServices } from './rbac/services.js';
 import { openAccessSource, type AccessSource } from './rbac/access-source.js';
 import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js';
-import { PermissionService } from './rbac/permission-service.js';
 import { AuditRetentionJob } from './audit/retention.js';
 import { GatehouseMetrics } from './observability/metrics.js';
 import { HealthChecks } from './ops/health.js';
@@ -71,6 +70,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     logger,
   );
   let access: AccessSource | undefined;
+  let built: ReturnType<typeof buildServices> | undefined;
   try {
     await db.migrate();
     const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
@@ -85,11 +85,12 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     }
     const ops = buildOpsServices(logger, db, redis);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
-    const services: Services = {
-      ...ops,
-      ...buildServices(config, logger, db.prisma, keys, redis, ops.metrics),
-      rbac: buildRbacServices(db.prisma, logger, access.cache),
-    };
+    const rbac = buildRbacServices(db.prisma, logger, access.cache);
+    built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics);
+    const services: Services = { ...ops, ...built, rbac, auditAccess: membershipAuditAccess(rbac.permissions) };
+    // The stand-in hash for unknown emails exists before the first login, so that login costs
+    // one comparison like any other.
+    await services.hasher.warmUp();
     const cleanup = startCleanup(config, logger, db.prisma);
     const auditRetention = new AuditRetentionJob({
       prisma: db.prisma,
@@ -117,6 +118,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       },
     };
   } catch (error) {
+    await built?.hasher.close();
     await access?.close();
     await db.close();
     throw error;
@@ -130,7 +132,7 @@ function buildServices(
   keys: KeyRing,
   redis: RedisClient | undefined,
   metrics: GatehouseMetrics,
-): Omit<Services, OpsServiceName | 'rbac'> {
+): Omit<Services, OpsServiceName | 'rbac' | 'auditAccess'> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
   const denyList: RevocationList = redis
@@ -180,9 +182,7 @@ function buildServices(
   const account = new AccountService({ prisma, hasher, revocations, logger });
   const activity = new SessionActivity({ prisma, redis, logger });
 
-  const auditAccess = membershipAuditAccess(new PermissionService(prisma));
-
-  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, auditAccess, hasher };
+  return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, hasher };
 }
 
 /** Starts the periodic deletion of expired sessions, unless SESSION_CLEANUP_INTERVAL_SECONDS is 0. */

@@ -1,12 +1,17 @@
 import { availableParallelism } from 'node:os';
 
+/** Hash threads started by default on any machine; each is a V8 isolate of its own. */
+export const maxDefaultHashConcurrency = 4;
+
 /**
- * Returns how many bcrypt hashes may run at once by default, at least 1. One fewer than the
- * cores keeps a core for the event loop. Hashes run on their own worker threads, so the libuv
- * pool stays free for WebCrypto and file writes whatever this returns.
+ * Returns how many bcrypt hashes may run at once by default: one fewer than the cores, to keep
+ * a core for the event loop, between 1 and {@link maxDefaultHashConcurrency}. On Node 20,
+ * `availableParallelism()` counts the CPUs the process may run on, not a container's CPU quota,
+ * so without the upper bound a container limited to 2 CPUs on a 64-core host would start 63
+ * threads. Set BCRYPT_MAX_CONCURRENCY for more.
  */
 export function defaultHashConcurrency(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return Math.min(maxDefaultHashConcurrency, Math.max(1, cores - 1));
 }
 
 /** Thrown when a task gives up its place in the queue because its signal aborted. */

@@ -29,10 +29,10 @@ export interface PasswordWorkersOptions {
 
 const defaultWorkerFile = new URL('./password-worker.js', import.meta.url);
 
-/** Returns whether @napi-rs/nice loads, the optional package Piscina uses to lower a thread's priority. */
+/** Returns whether @napi-rs/nice is installed, the optional package Piscina uses to lower a thread's priority. */
 function canSetThreadPriority(): boolean {
   try {
-    createRequire(import.meta.url)('@napi-rs/nice');
+    createRequire(import.meta.url).resolve('@napi-rs/nice');
     return true;
   } catch {
     return false;

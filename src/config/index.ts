@@ -140,7 +140,7 @@ const environmentSchema = z.object({
     .default([]),
   /**
    * bcrypt hashes that run at once, each on its own worker thread; more logins wait in line.
-   * @default max(1, cores - 1), which keeps a core for the event loop
+   * @default cores - 1 between 1 and 4, which keeps a core for the event loop
    */
   BCRYPT_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /**

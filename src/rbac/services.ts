@@ -12,7 +12,7 @@ export interface RbacServices {
   members: MemberService;
   permissions: PermissionService;
   denials: AccessDenials;
-  /** Each user's platform-admin flag and workspace roles, kept between requests. */
+  /** Each user's workspace roles, kept between requests. The platform-admin flag is never cached. */
   access: AccessCache;
   logger: Logger;
 }

@@ -10,10 +10,12 @@ function gate(started: string[], name: string) {
 }
 
 describe('hash concurrency', () => {
-  it('keeps a core free', () => {
+  it('keeps a core free, at most 4', () => {
     expect(defaultHashConcurrency(1)).toBe(1);
     expect(defaultHashConcurrency(2)).toBe(1);
-    expect(defaultHashConcurrency(8)).toBe(7);
+    expect(defaultHashConcurrency(4)).toBe(3);
+    expect(defaultHashConcurrency(8)).toBe(4);
+    expect(defaultHashConcurrency(64)).toBe(4);
   });
 
   it('runs at most the limit in arrival order', async () => {

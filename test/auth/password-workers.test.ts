@@ -120,18 +120,32 @@ describe('password workers', () => {
     await expect(hasher.hash(password)).rejects.toThrow();
   });
 
-  it('replaces a worker that exits mid-task', async () => {
-    const hasher = open({ maxConcurrency: 1 });
-    const hash = await hasher.hash(password);
-    const pending = hasher.verify(password, hash);
-    const [worker] = hasher.threads;
-    await worker?.terminate();
-    await expect(pending).rejects.toThrow();
-    expect(await hasher.verify(password, hash)).toBe(true);
-  });
 });
 
 describe('password worker pool', () => {
+  it('replaces a worker that exits mid-task', async () => {
+    const workers = new PasswordWorkers({
+      threads: 1,
+      niceIncrement: 0,
+      logger,
+      workerFile: new URL('../support/blocking-password-worker.js', import.meta.url),
+    });
+    try {
+      const hashTask = { kind: 'hash', password, cost: 4 } as const;
+      // The first task waits for the worker to start, so the next one reaches it at once.
+      expect(await workers.run(hashTask)).toBe('hashed');
+      const pending = workers.run({ kind: 'compare', password, hash: 'unused' });
+      // The compare task blocks its thread for good, so it is still running when the thread ends.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const [worker] = workers.threads;
+      await worker?.terminate();
+      await expect(pending).rejects.toThrow();
+      expect(await workers.run(hashTask)).toBe('hashed');
+    } finally {
+      await workers.close();
+    }
+  });
+
   it('rejects tasks when no worker can start', async () => {
     const lines: string[] = [];
     const workers = new PasswordWorkers({
