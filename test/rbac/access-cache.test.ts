@@ -22,6 +22,23 @@ function countingCache(options: { ttlMs?: number; maxEntries?: number; now?: () 
   return { cache, state };
 }
 
+/** A cache whose first read waits for `release`; later reads return the owner role at once. */
+function heldFirstRead() {
+  const state = { loads: 0 };
+  let release: (value: AccessSnapshot) => void = () => undefined;
+  const cache = new AccessCache({
+    ttlMs: 60_000,
+    load: () => {
+      state.loads += 1;
+      if (state.loads > 1) return Promise.resolve(snapshot('owner'));
+
+      return new Promise((resolve) => (release = resolve));
+    },
+  });
+
+  return { cache, state, release: (value: AccessSnapshot) => release(value) };
+}
+
 describe('access cache', () => {
   it('loads every time while inactive', async () => {
     const { cache, state } = countingCache();
@@ -50,41 +67,25 @@ describe('access cache', () => {
   });
 
   it('drops a read overtaken by a change', async () => {
-    let release: (value: AccessSnapshot) => void = () => undefined;
-    let loads = 0;
-    const cache = new AccessCache({
-      ttlMs: 60_000,
-      load: () => {
-        loads += 1;
-        return loads === 1 ? new Promise((resolve) => (release = resolve)) : Promise.resolve(snapshot('owner'));
-      },
-    });
+    const { cache, state, release } = heldFirstRead();
     cache.activate();
     const stale = cache.get('u');
     cache.forget('u');
     release(snapshot('viewer'));
     expect((await stale).roles.get('w')).toBe('viewer');
     expect((await cache.get('u')).roles.get('w')).toBe('owner');
-    expect(loads).toBe(2);
+    expect(state.loads).toBe(2);
   });
 
   it('keeps a read when another user changes', async () => {
-    let release: (value: AccessSnapshot) => void = () => undefined;
-    let loads = 0;
-    const cache = new AccessCache({
-      ttlMs: 60_000,
-      load: () => {
-        loads += 1;
-        return new Promise((resolve) => (release = resolve));
-      },
-    });
+    const { cache, state, release } = heldFirstRead();
     cache.activate();
     const read = cache.get('u');
     cache.forget('someone else');
     release(snapshot('viewer'));
     await read;
     expect((await cache.get('u')).roles.get('w')).toBe('viewer');
-    expect(loads).toBe(1);
+    expect(state.loads).toBe(1);
   });
 
   it('shares one concurrent read', async () => {
