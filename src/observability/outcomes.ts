@@ -16,6 +16,19 @@ function resultOf(outcome: ExecutionOutcome): string {
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
+// Operation labels come from a bounded set (see operationLabel), so this map stays small.
+const rootFields = new Map<string, ReadonlySet<string>>();
+
+function rootFieldsOf(operation: string): ReadonlySet<string> {
+  let fields = rootFields.get(operation);
+  if (!fields) {
+    fields = new Set(operation.split(','));
+    rootFields.set(operation, fields);
+  }
+
+  return fields;
+}
+
 /**
  * Counts one executed operation and the security events its result shows: logins, refreshes,
  * refresh-token reuse, logouts and authorization denials. Reading results keeps the counters in
@@ -24,7 +37,7 @@ function resultOf(outcome: ExecutionOutcome): string {
 export function recordOutcome(metrics: GatehouseMetrics, operation: string, outcome: ExecutionOutcome): void {
   const result = resultOf(outcome);
   metrics.requests.inc({ operation, result });
-  const fields = new Set(operation.split(','));
+  const fields = rootFieldsOf(operation);
   const data = outcome.data ?? {};
   if (fields.has('login')) metrics.logins.inc({ result: data.login ? 'success' : result });
   if (fields.has('refreshToken')) {

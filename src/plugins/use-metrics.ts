@@ -39,8 +39,28 @@ function hasToken(request: Request, token: string | undefined): boolean {
   return sent.length === expected.length && timingSafeEqual(sent, expected);
 }
 
+// graphql-yoga's parser cache returns one document object per query text, so each operation of
+// a document is labelled once.
+const labels = new WeakMap<DocumentNode, Map<string, string>>();
+
 /** Names an operation by its sorted root fields: bounded by the schema, unlike operationName. */
 export function operationLabel(document: DocumentNode, operationName: string | null | undefined): string {
+  let byName = labels.get(document);
+  if (!byName) {
+    byName = new Map();
+    labels.set(document, byName);
+  }
+  const key = operationName ?? '';
+  let label = byName.get(key);
+  if (label === undefined) {
+    label = labelOf(document, operationName);
+    byName.set(key, label);
+  }
+
+  return label;
+}
+
+function labelOf(document: DocumentNode, operationName: string | null | undefined): string {
   const operations = document.definitions.filter(
     (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
   );

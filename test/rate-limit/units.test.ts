@@ -12,7 +12,7 @@ describe('executed root fields', () => {
       query Q { a: me { id } b: me { id } ...Root ... on Query { c: me { id } } }
       fragment Root on Query { sessions { id } d: me { id } }
     `);
-    expect(executedOperation(document, 'Q', {})?.rootFields.sort()).toEqual(['me', 'me', 'me', 'me', 'sessions']);
+    expect([...(executedOperation(document, 'Q', {})?.rootFields ?? [])].sort()).toEqual(['me', 'me', 'me', 'me', 'sessions']);
   });
 
   it('merges fields with one response key', () => {
@@ -23,6 +23,21 @@ describe('executed root fields', () => {
   it('honours skip and include', () => {
     const document = parse('query Q($no: Boolean!) { a: me @skip(if: true) { id } b: me @include(if: $no) { id } c: me { id } }');
     expect(executedOperation(document, 'Q', { no: false })?.rootFields).toEqual(['me']);
+  });
+
+  it('walks a document again when variables decide its root fields', () => {
+    const document = parse('query Q($no: Boolean!) { a: me @include(if: $no) { id } b: sessions { id } }');
+    expect(executedOperation(document, 'Q', { no: true })?.rootFields).toEqual(['me', 'sessions']);
+    expect(executedOperation(document, 'Q', { no: false })?.rootFields).toEqual(['sessions']);
+    expect(executedOperation(document, 'Q', { no: true })?.rootFields).toEqual(['me', 'sessions']);
+  });
+
+  it('shares one frozen result per document and operation without directives', () => {
+    const document = parse('query A { me { id } } query B { sessions { id } }');
+    const first = executedOperation(document, 'A', {});
+    expect(executedOperation(document, 'A', { any: 1 })).toBe(first);
+    expect(Object.isFrozen(first?.rootFields)).toBe(true);
+    expect(executedOperation(document, 'B', {})?.rootFields).toEqual(['sessions']);
   });
 
   it('picks the named operation', () => {
