@@ -1,5 +1,5 @@
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { NoSchemaIntrospectionCustomRule, validate, type DocumentNode } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, validate, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
@@ -11,6 +11,15 @@ export interface IntrospectionControlOptions {
    * everyone. When false, anyone can read the whole schema. @default true
    */
   enabled?: boolean;
+}
+
+/** Stops the operation with GRAPHQL_VALIDATION_FAILED unless the caller is a platform admin. */
+async function rejectUnlessAdmin(context: GatehouseContext, stop: (result: ExecutionResult) => void): Promise<void> {
+  if (await isPlatformAdmin(context)) return;
+  context.logger?.info({ userId: context.identity?.userId ?? null }, 'introspection rejected');
+  stop({
+    errors: [gatehouseError('GRAPHQL_VALIDATION_FAILED', 'Introspection is disabled: only platform admins may read the schema.')],
+  });
 }
 
 /**
@@ -30,20 +39,17 @@ export function useIntrospectionControl(options: IntrospectionControlOptions = {
     onPluginInit({ addPlugin }) {
       addPlugin(blockFieldSuggestionsPlugin());
     },
-    async onExecute({ args, setResultAndStopExecution }) {
+    // Synchronous unless the document introspects: a promise here would make every execution
+    // wait for a microtask.
+    onExecute({ args, setResultAndStopExecution }) {
       let found = introspects.get(args.document);
       if (found === undefined) {
         found = validate(args.schema, args.document, [NoSchemaIntrospectionCustomRule]).length > 0;
         introspects.set(args.document, found);
       }
-      if (!found) return;
-      if (await isPlatformAdmin(args.contextValue)) return;
-      args.contextValue.logger?.info({ userId: args.contextValue.identity?.userId ?? null }, 'introspection rejected');
-      setResultAndStopExecution({
-        errors: [
-          gatehouseError('GRAPHQL_VALIDATION_FAILED', 'Introspection is disabled: only platform admins may read the schema.'),
-        ],
-      });
+      if (!found) return undefined;
+
+      return rejectUnlessAdmin(args.contextValue, setResultAndStopExecution);
     },
   };
 }

@@ -16,12 +16,16 @@ export function useSessionCheck(options: SessionCheckOptions): Plugin<GatehouseC
   const { logger } = options;
 
   return {
-    async onExecute({ args }) {
+    // Synchronous when nothing is pending, which is the case after useRateLimits ran the check.
+    onExecute({ args }) {
       const context = args.contextValue as GatehouseContext;
       const pending = context.sessionCheck;
-      if (!pending) return;
-      const status = await context.services.sessions.revocationStatus(pending.sessionId);
-      await settleSessionCheck(context, status, logger);
+      if (!pending) return undefined;
+
+      return context.services.sessions
+        .revocationStatus(pending.sessionId)
+        .then((status) => settleSessionCheck(context, status, logger))
+        .then(() => undefined);
     },
   };
 }

@@ -43,11 +43,18 @@ export class RateLimitConfigStore {
 
   /** Returns the current rules, reloading them when the copy is older than the TTL. */
   async rules(): Promise<LimitRule[]> {
+    return this.servedRules() ?? this.#loading ?? this.#rules ?? fallbackRules;
+  }
+
+  /**
+   * The rules {@link rules} would return without waiting, or undefined when a caller must wait
+   * for a read: before the first read and after {@link invalidate}. Saves the hot path a promise.
+   */
+  servedRules(): LimitRule[] | undefined {
     const stale = Date.now() - this.#loadedAt >= this.ttlMs;
     if (stale && !this.#loading) this.#startLoad();
-    if (this.#rules && !this.#invalidated) return this.#rules;
 
-    return this.#loading ?? this.#rules ?? fallbackRules;
+    return this.#rules && !this.#invalidated ? this.#rules : undefined;
   }
 
   /** Makes the next request wait for a fresh copy, so a change written here applies at once. */

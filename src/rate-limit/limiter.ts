@@ -4,7 +4,7 @@ import type { RateLimitConfigStore } from './config-store.js';
 import type { BucketRequest, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
-import type { Plan, RateLimitStatus, WindowStatus } from './windows.js';
+import type { LimitRule, Plan, RateLimitStatus, WindowStatus } from './windows.js';
 
 /** The caller identity that bucket keys are built from. */
 export interface RateLimitCaller {
@@ -63,7 +63,8 @@ export class QuotaLimiter {
 
   /** Consumes the operation's cost; `revocationKey` is read in the same store call. */
   async check(caller: RateLimitCaller, operation: ExecutedOperation, revocationKey?: string): Promise<RateLimitDecision> {
-    const planned = await this.#plan(caller, operation);
+    const rules = this.configs.servedRules() ?? (await this.configs.rules());
+    const planned = this.#plan(rules, caller, operation);
     const result = await this.store.consume(
       planned.map((bucket) => bucket.request),
       revocationKey,
@@ -107,8 +108,7 @@ export class QuotaLimiter {
     };
   }
 
-  async #plan(caller: RateLimitCaller, operation: ExecutedOperation): Promise<PlannedBucket[]> {
-    const rules = await this.configs.rules();
+  #plan(rules: readonly LimitRule[], caller: RateLimitCaller, operation: ExecutedOperation): PlannedBucket[] {
     const templates = this.#templates.templatesFor(rules, caller.plan, operation);
     const prefix = bucketKeyPrefix(caller);
 

@@ -14,11 +14,18 @@ export class PlanCache {
 
   constructor(private readonly prisma: PrismaClient) {}
 
+  /** The user's plan while it is cached, without a promise; undefined when it must be read. */
+  cachedPlanOf(userId: string, now = Date.now()): Plan | undefined {
+    const cached = this.#entries.get(userId);
+
+    return cached && cached.expiresAt > now ? cached.plan : undefined;
+  }
+
   /** Returns the plan of a user. An unknown user, such as one just deleted, counts as free. */
   async planOf(userId: string): Promise<Plan> {
     const now = Date.now();
-    const cached = this.#entries.get(userId);
-    if (cached && cached.expiresAt > now) return cached.plan;
+    const cached = this.cachedPlanOf(userId, now);
+    if (cached) return cached;
     const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { plan: true } });
     const plan = user?.plan ?? 'free';
     this.#entries.delete(userId);

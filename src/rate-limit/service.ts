@@ -59,7 +59,7 @@ export class RateLimitService {
     operation: ExecutedOperation,
     revocationKey?: string,
   ): Promise<RateLimitDecision> {
-    const plan = userId ? await this.#plans.planOf(userId) : 'free';
+    const plan = userId ? (this.#plans.cachedPlanOf(userId) ?? (await this.#plans.planOf(userId))) : 'free';
     const caller: RateLimitCaller = { plan, userId, ip: origin.ip };
     const decision = await this.#limiter.check(caller, operation, revocationKey);
     if (!decision.allowed) await this.#recordExceeded(decision, caller, origin);
