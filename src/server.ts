@@ -41,10 +41,15 @@ function isDeliberateError(error: unknown): error is GraphQLError {
   return error.originalError == null || isDeliberateError(error.originalError);
 }
 
-/** Adapts pino to the logger interface Yoga calls for its own messages. */
+const ignore = () => {};
+
+/**
+ * Adapts pino to the logger interface Yoga calls for its own messages. Yoga writes several debug
+ * messages per request, so below the debug level they go to a no-op without building a line.
+ */
 function yogaLogger(logger: Logger): YogaLogger {
   return {
-    debug: (...args: unknown[]) => logger.debug({ args }, 'yoga'),
+    debug: logger.isLevelEnabled('debug') ? (...args: unknown[]) => logger.debug({ args }, 'yoga') : ignore,
     info: (...args: unknown[]) => logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
