@@ -26,7 +26,7 @@ import { useHealth } from './plugins/use-health.js';
 import { isHostAllowed, useHostAllowlist } from './plugins/use-host-allowlist.js';
 import { useIntrospectionControl } from './plugins/use-introspection-control.js';
 import { useMetrics } from './plugins/use-metrics.js';
-import { useRequestId } from './plugins/use-request-id.js';
+import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
@@ -109,7 +109,10 @@ export function createServer(app: App): GatehouseServer {
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
     // Each operation of a batch runs through useRateLimits on its own, so each one counts.
     batching: config.queryLimits.maxBatch > 0 ? { limit: config.queryLimits.maxBatch } : false,
-    context: ({ request, req }) => ({ services, origin: requestOrigin(request, { req }) }),
+    context: ({ request, req }) => ({
+      services,
+      origin: { ...requestOrigin(request, { req }), requestId: requestIdOf(request) },
+    }),
     plugins: [
       useBatchGuard(),
       useRequestId({ logger }),
@@ -125,14 +128,13 @@ export function createServer(app: App): GatehouseServer {
       useAuthentication({
         accessTokens: services.accessTokens,
         sessions: services.sessions,
-        logger,
         activity: services.activity,
       }),
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
-      useRateLimits({ rateLimits: services.rateLimits, logger }),
+      useRateLimits({ rateLimits: services.rateLimits }),
       useIntrospectionControl({ enabled: config.isProduction }),
-      useSessionCheck({ logger }),
+      useSessionCheck(),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
       {
         onRequest({ url, endResponse, fetchAPI }) {

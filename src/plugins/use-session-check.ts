@@ -1,27 +1,20 @@
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
-import type { Logger } from '../logger.js';
-
-export interface SessionCheckOptions {
-  logger: Logger;
-}
 
 /**
  * Runs the deny-list check of the caller's session before execution when no earlier plugin ran
  * it, such as for a client exempt from rate limits. Install it after useRateLimits, which reads
  * the deny-list in its own Redis call. No resolver runs with an unchecked identity.
  */
-export function useSessionCheck(options: SessionCheckOptions): Plugin<GatehouseContext> {
-  const { logger } = options;
-
+export function useSessionCheck(): Plugin<GatehouseContext> {
   return {
     async onExecute({ args }) {
       const context = args.contextValue as GatehouseContext;
       const pending = context.sessionCheck;
       if (!pending) return;
       const status = await context.services.sessions.revocationStatus(pending.sessionId);
-      await settleSessionCheck(context, status, logger);
+      await settleSessionCheck(context, status);
     },
   };
 }
