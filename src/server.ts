@@ -28,6 +28,7 @@ import { useIntrospectionControl } from './plugins/use-introspection-control.js'
 import { useMetrics } from './plugins/use-metrics.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
+import { useErrorLogging } from './plugins/use-error-logging.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -41,14 +42,19 @@ function isDeliberateError(error: unknown): error is GraphQLError {
   return error.originalError == null || isDeliberateError(error.originalError);
 }
 
-/** Adapts pino to the logger interface Yoga calls for its own messages. */
-function yogaLogger(logger: Logger): YogaLogger {
+/**
+ * Adapts pino to the logger interface Yoga calls for its own messages. Yoga passes no request,
+ * so these lines carry no request id. Errors in `logged` were already written with the id by
+ * useErrorLogging and are skipped.
+ */
+function yogaLogger(logger: Logger, logged: WeakSet<object>): YogaLogger {
   return {
     debug: (...args: unknown[]) => logger.debug({ args }, 'yoga'),
     info: (...args: unknown[]) => logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
       const [first] = args;
+      if (typeof first === 'object' && first !== null && logged.has(first)) return;
       logger.error({ err: first }, 'request failed');
     },
   };
@@ -81,6 +87,7 @@ export function createServer(app: App): GatehouseServer {
   const jwks = JSON.stringify(publicJwks(services.keys));
   const requestOrigin = createOriginResolver(config.trustedProxies);
   const graphiqlDist = config.graphiql ? findGraphiqlDist() : undefined;
+  const loggedErrors = new WeakSet<object>();
   if (config.graphiql && !graphiqlDist) {
     logger.warn(
       'GraphiQL loads its scripts from unpkg.com because @graphql-yoga/graphiql is not installed; install it to serve them from this server.',
@@ -105,7 +112,7 @@ export function createServer(app: App): GatehouseServer {
     landingPage: false,
     // useRequestBodyLimit below enforces MAX_BODY_BYTES at a fraction of the CPU time.
     maxRequestBodySize: false,
-    logging: yogaLogger(logger),
+    logging: yogaLogger(logger, loggedErrors),
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
     // Each operation of a batch runs through useRateLimits on its own, so each one counts.
     batching: config.queryLimits.maxBatch > 0 ? { limit: config.queryLimits.maxBatch } : false,
@@ -136,6 +143,7 @@ export function createServer(app: App): GatehouseServer {
       useIntrospectionControl({ enabled: config.isProduction }),
       useSessionCheck(),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
+      useErrorLogging({ isDeliberate: isDeliberateError, logged: loggedErrors }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {
