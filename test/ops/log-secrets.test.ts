@@ -138,6 +138,21 @@ describe.each(backends)('log lines on %s', (backend) => {
     expect(linesOf(lines, 'scan-denied-workspace', 'workspace access denied')).toHaveLength(1);
   });
 
+  it('cost no child logger when quiet', async () => {
+    const user = await registerUser(gatehouse);
+    // The first request of a session records its use, so the second one is the plain hot path.
+    await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    const children = vi.spyOn(gatehouse.app.logger, 'child');
+    try {
+      const me = await gatehouse.op(MeDocument, {}, { token: user.accessToken, headers: { 'x-request-id': 'scan-quiet' } });
+      expect(me.body.data?.me?.id).toBe(user.user.id);
+      expect(me.headers.get('x-request-id')).toBe('scan-quiet');
+      expect(children).not.toHaveBeenCalled();
+    } finally {
+      children.mockRestore();
+    }
+  });
+
   it('carry the request id on masked errors', async () => {
     const user = await registerUser(gatehouse);
     const firstLine = gatehouse.logs.length;
