@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { requestScope } from './observability/request-context.js';
 
 export type { Logger };
 
@@ -32,16 +31,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     base: { service: 'gatehouse' },
     redact: { paths: redactedPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // Every line written while a request runs carries its id, also from services that hold the
-    // process logger rather than the request's child logger.
-    mixin: (_fields: object, _level: number, logger: Logger) => {
-      const scope = requestScope.getStore();
-      // A request's child logger already binds the id; adding it again would repeat the key.
-      if (!scope || 'requestId' in logger.bindings()) return {};
-
-      return { requestId: scope.requestId };
-    },
   };
 
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Returns a logger whose lines carry the request id of `origin`: a child logger when the origin
+ * has an id, the logger itself when not (start-up, timers, command-line tools). Call it only
+ * where a line is written, because creating a child costs CPU time.
+ */
+export function requestLogger(logger: Logger, origin: { requestId?: string } | undefined): Logger {
+  return origin?.requestId ? logger.child({ requestId: origin.requestId }) : logger;
 }

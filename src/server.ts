@@ -26,8 +26,9 @@ import { useHealth } from './plugins/use-health.js';
 import { isHostAllowed, useHostAllowlist } from './plugins/use-host-allowlist.js';
 import { useIntrospectionControl } from './plugins/use-introspection-control.js';
 import { useMetrics } from './plugins/use-metrics.js';
-import { useRequestId } from './plugins/use-request-id.js';
+import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
+import { useErrorLogging } from './plugins/use-error-logging.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -44,16 +45,19 @@ function isDeliberateError(error: unknown): error is GraphQLError {
 const ignore = () => {};
 
 /**
- * Adapts pino to the logger interface Yoga calls for its own messages. Yoga writes several debug
- * messages per request, so below the debug level they go to a no-op without building a line.
+ * Adapts pino to the logger interface Yoga calls for its own messages. Yoga passes no request,
+ * so these lines carry no request id. Errors in `logged` were already written with the id by
+ * useErrorLogging and are skipped. Yoga writes several debug messages per request, so below the
+ * debug level they go to a no-op without building a line.
  */
-function yogaLogger(logger: Logger): YogaLogger {
+function yogaLogger(logger: Logger, logged: WeakSet<object>): YogaLogger {
   return {
     debug: logger.isLevelEnabled('debug') ? (...args: unknown[]) => logger.debug({ args }, 'yoga') : ignore,
     info: (...args: unknown[]) => logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
       const [first] = args;
+      if (typeof first === 'object' && first !== null && logged.has(first)) return;
       logger.error({ err: first }, 'request failed');
     },
   };
@@ -86,6 +90,7 @@ export function createServer(app: App): GatehouseServer {
   const jwks = JSON.stringify(publicJwks(services.keys));
   const requestOrigin = createOriginResolver(config.trustedProxies);
   const graphiqlDist = config.graphiql ? findGraphiqlDist() : undefined;
+  const loggedErrors = new WeakSet<object>();
   if (config.graphiql && !graphiqlDist) {
     logger.warn(
       'GraphiQL loads its scripts from unpkg.com because @graphql-yoga/graphiql is not installed; install it to serve them from this server.',
@@ -110,11 +115,14 @@ export function createServer(app: App): GatehouseServer {
     landingPage: false,
     // useRequestBodyLimit below enforces MAX_BODY_BYTES at a fraction of the CPU time.
     maxRequestBodySize: false,
-    logging: yogaLogger(logger),
+    logging: yogaLogger(logger, loggedErrors),
     maskedErrors: { maskError, errorMessage: 'Internal server error.' },
     // Each operation of a batch runs through useRateLimits on its own, so each one counts.
     batching: config.queryLimits.maxBatch > 0 ? { limit: config.queryLimits.maxBatch } : false,
-    context: ({ request, req }) => ({ services, origin: requestOrigin(request, { req }) }),
+    context: ({ request, req }) => ({
+      services,
+      origin: { ...requestOrigin(request, { req }), requestId: requestIdOf(request) },
+    }),
     plugins: [
       useBatchGuard(),
       useRequestId({ logger }),
@@ -130,15 +138,15 @@ export function createServer(app: App): GatehouseServer {
       useAuthentication({
         accessTokens: services.accessTokens,
         sessions: services.sessions,
-        logger,
         activity: services.activity,
       }),
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
-      useRateLimits({ rateLimits: services.rateLimits, logger }),
+      useRateLimits({ rateLimits: services.rateLimits }),
       useIntrospectionControl({ enabled: config.isProduction }),
-      useSessionCheck({ logger }),
+      useSessionCheck(),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
+      useErrorLogging({ isDeliberate: isDeliberateError, logged: loggedErrors }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

@@ -35,10 +35,15 @@ export const auditActions = {
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];
 
-/** Client address and user agent of a request, copied into each event it causes. */
+/**
+ * Client address and user agent of a request, copied into each event it causes, and the
+ * request's id for log lines. Audit rows store only `ip` and `userAgent` (see auditRow).
+ */
 export interface RequestOrigin {
   ip: string | null;
   userAgent: string | null;
+  /** Id of the request, written on the log lines of services. Absent outside a request. */
+  requestId?: string;
 }
 
 export interface AuditEvent {
@@ -59,6 +64,7 @@ export function auditRow(
   origin: RequestOrigin,
   metadata: Prisma.InputJsonObject = {},
 ): Prisma.AuditLogUncheckedCreateInput {
+  // Fields are picked one by one, so the origin's requestId, which a client may choose, stays out.
   return { action, actorId, targetId, sessionId, ip: origin.ip, userAgent: origin.userAgent, metadata };
 }
 

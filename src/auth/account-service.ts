@@ -2,7 +2,7 @@ import type { Prisma, PrismaClient, User } from '../generated/prisma/client.js';
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { Identity } from '../context.js';
 import { invalidCredentialsError, notFoundError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { requirePlausiblePassword, requireValidNewPassword } from './input.js';
 import type { PasswordHasher } from './passwords.js';
 import type { RevocationList } from './revocations.js';
@@ -64,7 +64,7 @@ export class AccountService {
       return ids;
     });
 
-    return this.#deny(user.id, revoked, 'password changed');
+    return this.#deny(user.id, revoked, 'password changed', origin);
   }
 
   /** Disables or enables a user. Disabling revokes every session of that user. */
@@ -83,7 +83,7 @@ export class AccountService {
 
       return { user, revoked: ids };
     });
-    await this.#deny(userId, revoked, disabled ? 'user disabled' : 'user enabled');
+    await this.#deny(userId, revoked, disabled ? 'user disabled' : 'user enabled', origin);
 
     return user;
   }
@@ -108,7 +108,7 @@ export class AccountService {
       return ids;
     });
 
-    return this.#deny(userId, revoked, 'password set by admin');
+    return this.#deny(userId, revoked, 'password set by admin', origin);
   }
 
   async #updateUser(tx: Transaction, userId: string, data: Prisma.UserUpdateManyMutationInput) {
@@ -120,9 +120,9 @@ export class AccountService {
   }
 
   /** Adds revoked sessions to the deny-list, logs the change and returns how many there were. */
-  async #deny(userId: string, sessionIds: string[], change: string): Promise<number> {
-    await this.deps.revocations.add(sessionIds);
-    this.deps.logger.info({ userId, revokedSessions: sessionIds.length }, `${change}; sessions revoked`);
+  async #deny(userId: string, sessionIds: string[], change: string, origin: RequestOrigin): Promise<number> {
+    await this.deps.revocations.add(sessionIds, origin);
+    requestLogger(this.deps.logger, origin).info({ userId, revokedSessions: sessionIds.length }, `${change}; sessions revoked`);
 
     return sessionIds.length;
   }

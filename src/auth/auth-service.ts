@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient, type User } from '../generated/prisma/client.js';
 import { auditActions, auditRow, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import { gatehouseError, invalidCredentialsError, isGatehouseError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import {
   requirePlausiblePassword,
@@ -68,7 +68,7 @@ export class AuthService {
     requireValidNewPassword(input.password);
     const displayName = requireValidName(input.displayName, 'displayName', true) as string;
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
-    const attempt = await this.deps.loginGuard?.beginRegister(email, origin.ip);
+    const attempt = await this.deps.loginGuard?.beginRegister(email, origin);
     // The hash comes first in every case, so a taken email gets its error no faster than a new one.
     const passwordHash = await this.deps.hasher.hash(input.password);
     const userId = randomUUID();
@@ -86,10 +86,10 @@ export class AuthService {
         throw gatehouseError('EMAIL_ALREADY_REGISTERED', 'This email is already registered. Log in instead.', { field: 'email' });
       }
       // Not the caller's fault, such as an unreachable database: the attempt costs no quota.
-      await this.#abandon(attempt);
+      await this.#abandon(attempt, origin);
       throw error;
     }
-    this.deps.logger.info({ userId, sessionId: session.id }, 'user registered');
+    requestLogger(this.deps.logger, origin).info({ userId, sessionId: session.id }, 'user registered');
 
     return this.#issue(session);
   }
@@ -108,7 +108,7 @@ export class AuthService {
     } catch (error) {
       // A deliberate error is a verdict on the attempt and keeps its point; anything else, such
       // as an unreachable database, gives the point back.
-      if (!isGatehouseError(error)) await this.#abandon(attempt);
+      if (!isGatehouseError(error)) await this.#abandon(attempt, origin);
       throw error;
     }
   }
@@ -116,7 +116,7 @@ export class AuthService {
   /** Reserves a login attempt; a rejection by the login guard also counts as a failed login. */
   async #beginLogin(email: string, origin: RequestOrigin): Promise<LoginAttempt | undefined> {
     try {
-      return await this.deps.loginGuard?.beginLogin(email, origin.ip);
+      return await this.deps.loginGuard?.beginLogin(email, origin);
     } catch (error) {
       if (isGatehouseError(error, 'RATE_LIMITED')) this.deps.failedLogins?.record(email, origin.ip);
       throw error;
@@ -142,7 +142,7 @@ export class AuthService {
       // The client went away while the login waited for a bcrypt slot: no password was checked,
       // so the attempt gives its login-guard points back and counts as no failure.
       await attempt?.abandoned();
-      this.deps.logger.debug({ ip: origin.ip }, 'login abandoned before the password check');
+      requestLogger(this.deps.logger, origin).debug({ ip: origin.ip }, 'login abandoned before the password check');
       throw gatehouseError('SERVICE_UNAVAILABLE', 'The login was abandoned because the client disconnected.');
     }
     if (!user || !valid) {
@@ -166,11 +166,11 @@ export class AuthService {
     return this.#issue(session);
   }
 
-  async #abandon(attempt: Pick<LoginAttempt, 'abandoned'> | undefined): Promise<void> {
+  async #abandon(attempt: Pick<LoginAttempt, 'abandoned'> | undefined, origin: RequestOrigin): Promise<void> {
     try {
       await attempt?.abandoned();
     } catch (error) {
-      this.deps.logger.error({ err: error }, 'returning the points of an abandoned login attempt failed');
+      requestLogger(this.deps.logger, origin).error({ err: error }, 'returning the points of an abandoned login attempt failed');
     }
   }
 

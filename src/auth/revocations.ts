@@ -1,5 +1,6 @@
 import type { RedisClient } from '../state/redis.js';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 
 /** Result of a deny-list lookup. `unknown` means the list could not be read. */
 export type RevocationStatus = 'revoked' | 'live' | 'unknown';
@@ -9,7 +10,8 @@ export type RevocationStatus = 'revoked' | 'live' | 'unknown';
  * the longest access token of its session, so the list stays small.
  */
 export interface RevocationList {
-  add(sessionIds: readonly string[]): Promise<void>;
+  /** Denies the sessions' access tokens. `origin` gives a failure's log line its request id. */
+  add(sessionIds: readonly string[], origin?: RequestOrigin): Promise<void>;
   status(sessionId: string): Promise<RevocationStatus>;
   /** Calls `listener` whenever the list may have missed writes and should be filled again. */
   onResync(listener: () => void): void;
@@ -26,9 +28,9 @@ export function withRevocationListener(
   onAdd: (sessionIds: readonly string[]) => void,
 ): RevocationList {
   return {
-    async add(sessionIds) {
+    async add(sessionIds, origin) {
       onAdd(sessionIds);
-      await list.add(sessionIds);
+      await list.add(sessionIds, origin);
     },
     status: (sessionId) => list.status(sessionId),
     onResync: (listener) => list.onResync(listener),
@@ -71,7 +73,7 @@ export class RedisRevocationList implements RevocationList {
     private readonly logger: Logger,
   ) {}
 
-  async add(sessionIds: readonly string[]): Promise<void> {
+  async add(sessionIds: readonly string[], origin?: RequestOrigin): Promise<void> {
     if (sessionIds.length === 0) return;
     // One SET per key: the keys of different sessions hash to different Cluster slots, so a
     // MULTI over all of them would fail with CROSSSLOT. No entry depends on another, so the
@@ -84,7 +86,7 @@ export class RedisRevocationList implements RevocationList {
       // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
       // down, and the list is filled again from PostgreSQL once Redis is back.
       const error = writes.find((write) => write.status === 'rejected')?.reason as unknown;
-      this.logger.warn({ err: error, sessionIds: failed }, 'revocation not written to redis');
+      requestLogger(this.logger, origin).warn({ err: error, sessionIds: failed }, 'revocation not written to redis');
     }
   }
 

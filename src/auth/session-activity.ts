@@ -1,6 +1,7 @@
 import type { RedisClient } from '../state/redis.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 
 export interface SessionActivityOptions {
   prisma: PrismaClient;
@@ -29,12 +30,13 @@ export class SessionActivity {
     this.#intervalMs = options.intervalMs ?? 60_000;
   }
 
-  /** Writes the use of a session unless it was written within the interval. */
-  async touch(sessionId: string, ip: string | null, now = Date.now()): Promise<void> {
+  /** Writes the use of a session and the origin's IP unless it was written within the interval. */
+  async touch(sessionId: string, origin: RequestOrigin, now = Date.now()): Promise<void> {
     const last = this.#touchedAt.get(sessionId);
     if (last !== undefined && now - last < this.#intervalMs) return;
     this.#remember(sessionId, now);
-    if (!(await this.#claimInRedis(sessionId))) return;
+    if (!(await this.#claimInRedis(sessionId, origin))) return;
+    const { ip } = origin;
     try {
       await this.options.prisma.session.updateMany({
         where: { id: sessionId, revokedAt: null },
@@ -42,12 +44,12 @@ export class SessionActivity {
       });
     } catch (error) {
       // The next interval writes again; a lost write only makes `lastUsedAt` older.
-      this.options.logger.error({ err: error, sessionId }, 'recording session use failed');
+      requestLogger(this.options.logger, origin).error({ err: error, sessionId }, 'recording session use failed');
     }
   }
 
   /** Returns false when another instance wrote this session within the interval. */
-  async #claimInRedis(sessionId: string): Promise<boolean> {
+  async #claimInRedis(sessionId: string, origin: RequestOrigin): Promise<boolean> {
     const { redis } = this.options;
     if (!redis) return true;
     try {
@@ -57,7 +59,10 @@ export class SessionActivity {
     } catch (error) {
       // Redis down: this instance's own throttle still bounds the writes. The outage itself is
       // logged once by the Redis client; this line is for debugging only.
-      this.options.logger.debug({ err: error, sessionId }, 'session use throttle not shared');
+      const { logger } = this.options;
+      if (logger.isLevelEnabled('debug')) {
+        requestLogger(logger, origin).debug({ err: error, sessionId }, 'session use throttle not shared');
+      }
 
       return true;
     }

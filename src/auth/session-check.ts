@@ -1,5 +1,4 @@
 import type { GatehouseContext } from '../context.js';
-import type { Logger } from '../logger.js';
 import type { RevocationStatus } from './revocations.js';
 
 /**
@@ -18,17 +17,13 @@ export interface PendingSessionCheck {
  * with `rejectedToken` set, so fields that need a caller fail with UNAUTHENTICATED. `unknown`
  * (Redis unreachable) is decided by PostgreSQL. Returns whether the session is live.
  */
-export async function settleSessionCheck(
-  context: GatehouseContext,
-  status: RevocationStatus,
-  logger: Logger,
-): Promise<boolean> {
+export async function settleSessionCheck(context: GatehouseContext, status: RevocationStatus): Promise<boolean> {
   const pending = context.sessionCheck;
   if (!pending) return context.identity !== null;
   context.sessionCheck = undefined;
   const live = await context.services.sessions.isSessionLiveWith(pending.sessionId, status);
   if (!live) {
-    logger.info({ sessionId: pending.sessionId, reason: 'session_revoked' }, 'access token rejected');
+    context.logger.info({ sessionId: pending.sessionId, reason: 'session_revoked' }, 'access token rejected');
     context.identity = null;
     context.rejectedToken = true;
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Session } from '../generated/prisma/client.js';
 import { auditActions, auditRow, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import { gatehouseError, invalidRefreshTokenError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { IssuedTokens } from './auth-service.js';
 import type { RevocationList, RevocationStatus } from './revocations.js';
@@ -54,14 +54,14 @@ export class SessionService {
     const outcome = await this.deps.prisma.$transaction((tx) => this.#rotate(tx, token, origin));
     switch (outcome.kind) {
       case 'invalid':
-        this.deps.logger.info({ reason: outcome.reason }, 'refresh rejected');
+        requestLogger(this.deps.logger, origin).info({ reason: outcome.reason }, 'refresh rejected');
         throw invalidRefreshTokenError();
       case 'session_expired':
-        this.deps.logger.info({ sessionId: outcome.sessionId }, 'refresh rejected: session expired');
+        requestLogger(this.deps.logger, origin).info({ sessionId: outcome.sessionId }, 'refresh rejected: session expired');
         throw gatehouseError('SESSION_EXPIRED', 'The session has expired. Log in again.');
       case 'reused':
-        await this.deps.revocations.add([outcome.sessionId]);
-        this.deps.logger.warn(
+        await this.deps.revocations.add([outcome.sessionId], origin);
+        requestLogger(this.deps.logger, origin).warn(
           { sessionId: outcome.sessionId, userId: outcome.userId },
           'refresh token reuse detected; session revoked',
         );
@@ -194,7 +194,7 @@ export class SessionService {
 
       return true;
     });
-    if (revoked) await this.deps.revocations.add([sessionId]);
+    if (revoked) await this.deps.revocations.add([sessionId], origin);
 
     return revoked;
   }
@@ -220,8 +220,9 @@ export class SessionService {
 
       return ids;
     });
-    await this.deps.revocations.add(revoked);
-    this.deps.logger.info({ userId: identity.userId, count: revoked.length, keepCurrent }, 'sessions revoked');
+    await this.deps.revocations.add(revoked, origin);
+    const log = requestLogger(this.deps.logger, origin);
+    log.info({ userId: identity.userId, count: revoked.length, keepCurrent }, 'sessions revoked');
 
     return revoked.length;
   }

@@ -1,13 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-
-/** Per-request values that every log line written during the request carries. */
-export interface RequestScope {
-  requestId: string;
-}
-
-/** Holds the scope of the request whose code is running; the logger mixin reads it. */
-export const requestScope = new AsyncLocalStorage<RequestScope>();
 
 // Letters, digits, ".", "_", ":" and "-", at most 64 characters: safe in a log line and a header.
 const safeRequestId = /^[A-Za-z0-9._:-]{1,64}$/;

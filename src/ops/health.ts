@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { RedisClient } from '../state/redis.js';
 import type { Database } from '../db/database.js';
 import { readMigrations } from '../db/schema-engine.js';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 
 /** Readiness of one dependency. `detail` is a fixed phrase, never an error message. */
 export interface CheckResult {
@@ -35,15 +36,19 @@ function withTimeout<T>(work: Promise<T>, ms = probeTimeoutMs): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The request that a check runs for. Its id goes on the check's log lines. */
+type RequestIdSource = Pick<RequestOrigin, 'requestId'>;
+
 /** Probes the database, its migrations and Redis for /ready and the `health` query. */
 export class HealthChecks {
   constructor(private readonly deps: { db: Database; redis: RedisClient | undefined; logger: Logger }) {}
 
-  async readiness(): Promise<ReadinessReport> {
+  /** Runs the checks. A failed check's log line carries the request id of `origin`. */
+  async readiness(origin?: RequestIdSource): Promise<ReadinessReport> {
     const [database, migrations, redis] = await Promise.all([
-      this.checkDatabase(),
-      this.checkMigrations(),
-      this.checkRedis(),
+      this.checkDatabase(origin),
+      this.checkMigrations(origin),
+      this.checkRedis(origin),
     ]);
     const checks = { database, migrations, redis };
     if (database.status === 'failed' || migrations.status === 'failed') return { status: 'unavailable', checks };
@@ -52,24 +57,25 @@ export class HealthChecks {
     return { status: 'ok', checks };
   }
 
-  async versions(): Promise<VersionReport> {
-    const [postgresql, redis] = await Promise.all([this.postgresVersion(), this.redisVersion()]);
+  /** Reads the versions. A failed read's log line carries the request id of `origin`. */
+  async versions(origin?: RequestIdSource): Promise<VersionReport> {
+    const [postgresql, redis] = await Promise.all([this.postgresVersion(origin), this.redisVersion(origin)]);
 
     return { node: process.version, gatehouse: await gatehouseVersion(), postgresql, redis };
   }
 
-  private async checkDatabase(): Promise<CheckResult> {
+  private async checkDatabase(origin: RequestIdSource | undefined): Promise<CheckResult> {
     try {
       await withTimeout(this.deps.db.prisma.$queryRaw`SELECT 1`);
       return { status: 'ok' };
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'readiness: database check failed');
+      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: database check failed');
       return { status: 'failed', detail: 'database unreachable' };
     }
   }
 
   /** Compares the applied migrations in _prisma_migrations with the migration folders shipped. */
-  private async checkMigrations(): Promise<CheckResult & { pending?: string[] }> {
+  private async checkMigrations(origin: RequestIdSource | undefined): Promise<CheckResult & { pending?: string[] }> {
     try {
       const rows = await withTimeout(
         this.deps.db.prisma.$queryRaw<{ migration_name: string }[]>`
@@ -83,40 +89,40 @@ export class HealthChecks {
 
       return { status: 'ok' };
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'readiness: migration check failed');
+      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: migration check failed');
       return { status: 'failed', detail: 'migration state unreadable' };
     }
   }
 
-  private async checkRedis(): Promise<CheckResult> {
+  private async checkRedis(origin: RequestIdSource | undefined): Promise<CheckResult> {
     const { redis } = this.deps;
     if (!redis) return { status: 'disabled', detail: 'REDIS_URL and REDIS_CLUSTER_NODES not set: single-instance mode' };
     try {
       await withTimeout(redis.ping());
       return { status: 'ok' };
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'readiness: redis check failed');
+      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: redis check failed');
       return { status: 'degraded', detail: 'redis unreachable: revocations and rate limits are per process' };
     }
   }
 
-  private async postgresVersion(): Promise<string | null> {
+  private async postgresVersion(origin: RequestIdSource | undefined): Promise<string | null> {
     try {
       const rows = await withTimeout(this.deps.db.prisma.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version') AS version`);
       return rows[0]?.version ?? null;
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'reading the PostgreSQL version failed');
+      requestLogger(this.deps.logger, origin).warn({ err: error }, 'reading the PostgreSQL version failed');
       return null;
     }
   }
 
-  private async redisVersion(): Promise<string | null> {
+  private async redisVersion(origin: RequestIdSource | undefined): Promise<string | null> {
     if (!this.deps.redis) return null;
     try {
       const info = await withTimeout(this.deps.redis.info('server'));
       return /^redis_version:(\S+)/m.exec(info)?.[1] ?? null;
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'reading the Redis version failed');
+      requestLogger(this.deps.logger, origin).warn({ err: error }, 'reading the Redis version failed');
       return null;
     }
   }

@@ -2,15 +2,12 @@ import type { Plugin } from 'graphql-yoga';
 import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
 import type { SessionActivity } from '../auth/session-activity.js';
 import type { SessionService } from '../auth/session-service.js';
-import type { RequestOrigin } from '../audit/audit-log.js';
-import type { Identity } from '../context.js';
-import type { Logger } from '../logger.js';
+import type { GatehouseContext, Identity } from '../context.js';
 import type { PendingSessionCheck } from '../auth/session-check.js';
 
 export interface AuthenticationOptions {
   accessTokens: AccessTokens;
   sessions: SessionService;
-  logger: Logger;
   /** Records each session's use, throttled; without it `lastUsedAt` changes only on refresh. */
   activity?: SessionActivity;
 }
@@ -36,10 +33,12 @@ function bearerToken(request: Request): string | undefined {
 export function useAuthentication(
   options: AuthenticationOptions,
 ): Plugin<{ identity: Identity | null; rejectedToken: boolean; sessionCheck?: PendingSessionCheck }> {
-  const { accessTokens, sessions, logger, activity } = options;
+  const { accessTokens, sessions, activity } = options;
 
   return {
-    async onContextBuilding({ context, extendContext }) {
+    async onContextBuilding({ context: initial, extendContext }) {
+      // useRequestId and Yoga's context factory ran before this hook, so `logger` and `origin` are set.
+      const context = initial as typeof initial & Pick<GatehouseContext, 'logger' | 'origin'>;
       const token = bearerToken(context.request);
       if (token === undefined) {
         extendContext({ identity: null, rejectedToken: false });
@@ -49,24 +48,22 @@ export function useAuthentication(
         const claims = await accessTokens.verify(token);
         const revocationKey = sessions.revocationKeyOf(claims.sessionId);
         if (revocationKey !== undefined) {
-          const origin = (context as { origin?: RequestOrigin }).origin;
           // The write is guarded by `revokedAt IS NULL`, so a revoked session is never touched.
-          await activity?.touch(claims.sessionId, origin?.ip ?? null);
+          await activity?.touch(claims.sessionId, context.origin);
           const identity = { userId: claims.userId, sessionId: claims.sessionId };
           extendContext({ identity, rejectedToken: false, sessionCheck: { sessionId: claims.sessionId, revocationKey } });
           return;
         }
         if (!(await sessions.isSessionLive(claims.sessionId))) {
-          logger.info({ sessionId: claims.sessionId, reason: 'session_revoked' }, 'access token rejected');
+          context.logger.info({ sessionId: claims.sessionId, reason: 'session_revoked' }, 'access token rejected');
           extendContext({ identity: null, rejectedToken: true });
           return;
         }
-        const origin = (context as { origin?: RequestOrigin }).origin;
-        await activity?.touch(claims.sessionId, origin?.ip ?? null);
+        await activity?.touch(claims.sessionId, context.origin);
         extendContext({ identity: { userId: claims.userId, sessionId: claims.sessionId }, rejectedToken: false });
       } catch (error) {
         if (!(error instanceof AccessTokenError)) throw error;
-        logger.info({ reason: error.reason }, 'access token rejected');
+        context.logger.info({ reason: error.reason }, 'access token rejected');
         extendContext({ identity: null, rejectedToken: true });
       }
     },

@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { HealthChecks } from '../ops/health.js';
+import { requestIdOf } from './use-request-id.js';
 
 export interface HealthOptions {
   health: HealthChecks;
@@ -29,7 +30,7 @@ export function useHealth(options: HealthOptions): Plugin {
       if (url.pathname === livenessPath) {
         endResponse(json({ status: 'ok' }, 200, fetchAPI));
       } else if (url.pathname === readinessPath) {
-        const report = await options.health.readiness();
+        const report = await options.health.readiness({ requestId: requestIdOf(request) });
         endResponse(json(report, report.status === 'unavailable' ? 503 : 200, fetchAPI));
       }
     },

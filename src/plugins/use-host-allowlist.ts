@@ -1,5 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
+import { requestIdOf } from './use-request-id.js';
 
 export interface HostAllowlistOptions {
   /**
@@ -27,7 +28,8 @@ export function useHostAllowlist(options: HostAllowlistOptions): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (isHostAllowed(request, allowedHosts)) return;
-      logger.warn({ host: request.headers.get('host')?.slice(0, 255) ?? null }, 'request for a host not in ALLOWED_HOSTS rejected');
+      const log = requestLogger(logger, { requestId: requestIdOf(request) });
+      log.warn({ host: request.headers.get('host')?.slice(0, 255) ?? null }, 'request for a host not in ALLOWED_HOSTS rejected');
       const body = {
         errors: [
           {

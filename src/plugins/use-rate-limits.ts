@@ -2,7 +2,6 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
-import type { Logger } from '../logger.js';
 import { rateLimitedError } from '../rate-limit/errors.js';
 import { tightestWindow, type RateLimitDecision } from '../rate-limit/limiter.js';
 import { executedOperation, type ExecutedOperation } from '../rate-limit/root-fields.js';
@@ -11,7 +10,6 @@ import type { RateLimitStatus } from '../rate-limit/windows.js';
 
 export interface RateLimitsOptions {
   rateLimits: RateLimitService;
-  logger: Logger;
 }
 
 /** Per-request results, for the response headers: one entry per executed operation of a batch. */
@@ -67,12 +65,11 @@ async function checkQuota(
   context: GatehouseContext,
   operation: ExecutedOperation,
   rateLimits: RateLimitService,
-  logger: Logger,
 ): Promise<RateLimitDecision> {
   const pending = context.sessionCheck;
   const decision = await rateLimits.check(context.identity?.userId ?? null, context.origin, operation, pending?.revocationKey);
   if (!pending) return decision;
-  if (await settleSessionCheck(context, decision.revocation ?? 'unknown', logger)) return decision;
+  if (await settleSessionCheck(context, decision.revocation ?? 'unknown')) return decision;
 
   return rateLimits.check(null, context.origin, operation);
 }
@@ -85,7 +82,7 @@ async function checkQuota(
  * carries the RateLimit-* headers of its tightest window.
  */
 export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseContext> {
-  const { rateLimits, logger } = options;
+  const { rateLimits } = options;
   const records = new WeakMap<Request, RequestRecord>();
 
   return {
@@ -94,7 +91,7 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
       const operation = executedOperation(args.document, args.operationName, args.variableValues);
       // Without a quota check, useSessionCheck reads the deny-list on its own.
       if (!operation || rateLimits.isExempt(context.origin.ip)) return undefined;
-      const decision = await checkQuota(context, operation, rateLimits, logger);
+      const decision = await checkQuota(context, operation, rateLimits);
       const { status } = decision;
       context.rateLimit = status;
       const record = records.get(context.request) ?? { statuses: [], retryAfterSeconds: 0 };
@@ -102,7 +99,7 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
       record.retryAfterSeconds = Math.max(record.retryAfterSeconds, decision.retryAfterSeconds);
       records.set(context.request, record);
       if (!decision.allowed) {
-        logger.info(
+        context.logger.info(
           { userId: context.identity?.userId, operation: status.operation, plan: status.plan, retryAfter: decision.retryAfterSeconds },
           'operation rejected by rate limit',
         );

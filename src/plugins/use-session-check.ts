@@ -1,20 +1,13 @@
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
-import type { Logger } from '../logger.js';
-
-export interface SessionCheckOptions {
-  logger: Logger;
-}
 
 /**
  * Runs the deny-list check of the caller's session before execution when no earlier plugin ran
  * it, such as for a client exempt from rate limits. Install it after useRateLimits, which reads
  * the deny-list in its own Redis call. No resolver runs with an unchecked identity.
  */
-export function useSessionCheck(options: SessionCheckOptions): Plugin<GatehouseContext> {
-  const { logger } = options;
-
+export function useSessionCheck(): Plugin<GatehouseContext> {
   return {
     // Synchronous when nothing is pending, which is the case after useRateLimits ran the check.
     onExecute({ args }) {
@@ -24,7 +17,7 @@ export function useSessionCheck(options: SessionCheckOptions): Plugin<GatehouseC
 
       return context.services.sessions
         .revocationStatus(pending.sessionId)
-        .then((status) => settleSessionCheck(context, status, logger))
+        .then((status) => settleSessionCheck(context, status))
         .then(() => undefined);
     },
   };

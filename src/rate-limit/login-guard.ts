@@ -6,7 +6,8 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { rateLimitedError } from './errors.js';
 import { clientNetwork } from './subject.js';
 
@@ -88,10 +89,10 @@ export class LoginGuard {
   }
 
   /** Reserves a login attempt, or throws RATE_LIMITED when the email or network is blocked. */
-  async beginLogin(normalizedEmail: string, ip: string | null): Promise<LoginAttempt> {
+  async beginLogin(normalizedEmail: string, origin: RequestOrigin): Promise<LoginAttempt> {
     const email = emailKey(normalizedEmail);
-    const network = clientNetwork(ip);
-    await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login');
+    const network = clientNetwork(origin.ip);
+    await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login', origin);
 
     return {
       succeeded: async () => {
@@ -110,10 +111,10 @@ export class LoginGuard {
    * The returned `abandoned` gives both points back when the attempt failed for a reason of the
    * server's own, such as an unreachable database.
    */
-  async beginRegister(normalizedEmail: string, ip: string | null): Promise<Pick<LoginAttempt, 'abandoned'>> {
+  async beginRegister(normalizedEmail: string, origin: RequestOrigin): Promise<Pick<LoginAttempt, 'abandoned'>> {
     const email = emailKey(normalizedEmail);
-    const network = clientNetwork(ip);
-    await this.#consumeBoth(this.#limiters.registerEmail, email, this.#limiters.registerIp, network, 'register');
+    const network = clientNetwork(origin.ip);
+    await this.#consumeBoth(this.#limiters.registerEmail, email, this.#limiters.registerIp, network, 'register', origin);
 
     return {
       abandoned: async () => {
@@ -129,11 +130,12 @@ export class LoginGuard {
     ipLimiter: RateLimiterAbstract,
     network: string,
     action: string,
+    origin: RequestOrigin,
   ): Promise<void> {
-    await this.#consume(emailLimiter, email, { action, scope: 'email', network });
+    await this.#consume(emailLimiter, email, { action, scope: 'email', network }, origin);
     if (this.#exemptIps.has(network)) return;
     try {
-      await this.#consume(ipLimiter, network, { action, scope: 'ip', network });
+      await this.#consume(ipLimiter, network, { action, scope: 'ip', network }, origin);
     } catch (error) {
       // The request stops here, so the email's point goes back.
       await emailLimiter.reward(email, 1);
@@ -141,13 +143,18 @@ export class LoginGuard {
     }
   }
 
-  async #consume(limiter: RateLimiterAbstract, key: string, context: Record<string, string>): Promise<void> {
+  async #consume(
+    limiter: RateLimiterAbstract,
+    key: string,
+    context: Record<string, string>,
+    origin: RequestOrigin,
+  ): Promise<void> {
     try {
       await limiter.consume(key, 1);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      this.logger.info({ ...context, retryAfter }, 'login protection rejected an attempt');
+      requestLogger(this.logger, origin).info({ ...context, retryAfter }, 'login protection rejected an attempt');
       throw rateLimitedError(retryAfter);
     }
   }

@@ -1,3 +1,4 @@
+import type { RequestOrigin } from '../audit/audit-log.js';
 import type { RevocationStatus } from '../auth/revocations.js';
 import type { RateLimitFailMode } from './windows.js';
 
@@ -38,8 +39,11 @@ export interface QuotaStore {
    * deny-list key in the same Redis, in the same call; other stores ignore it.
    */
   consume(requests: readonly BucketRequest[], revocationKey?: string): Promise<ConsumeResult>;
-  /** Returns true only for the first call per key until `ttlMs` passes. */
-  markOnce(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Returns true only for the first call per key until `ttlMs` passes. `origin` gives a
+   * failure's log line its request id.
+   */
+  markOnce(key: string, ttlMs: number, origin?: RequestOrigin): Promise<boolean>;
   /** True while the store counts in memory because its shared backend is unreachable. */
   readonly degraded: boolean;
   close(): void;

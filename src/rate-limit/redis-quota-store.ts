@@ -1,5 +1,6 @@
 import type { RedisClient } from '../state/redis.js';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaStore } from './quota-store.js';
 
 /**
@@ -104,12 +105,12 @@ export class RedisQuotaStore implements QuotaStore {
     }
   }
 
-  async markOnce(key: string, ttlMs: number): Promise<boolean> {
+  async markOnce(key: string, ttlMs: number, origin?: RequestOrigin): Promise<boolean> {
     if (this.#degraded || this.redis.status !== 'ready') return this.#insurance.markOnce(key, ttlMs);
     try {
       return (await this.redis.set(key, '1', 'PX', Math.max(ttlMs, 1), 'NX')) === 'OK';
     } catch (error) {
-      this.logger.warn({ err: error, key }, 'marking a rate limit event in redis failed; using memory');
+      requestLogger(this.logger, origin).warn({ err: error, key }, 'marking a rate limit event in redis failed; using memory');
 
       return this.#insurance.markOnce(key, ttlMs);
     }

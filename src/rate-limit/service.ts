@@ -1,7 +1,7 @@
 import type { RedisClient } from '../state/redis.js';
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { RateLimitConfigStore } from './config-store.js';
 import { QuotaLimiter, type RateLimitCaller, type RateLimitDecision } from './limiter.js';
 import { LoginGuard, type LoginGuardOptions } from './login-guard.js';
@@ -75,7 +75,7 @@ export class RateLimitService {
   async #recordExceeded(decision: RateLimitDecision, caller: RateLimitCaller, origin: RequestOrigin): Promise<void> {
     for (const bucket of decision.exceeded) {
       try {
-        if (!(await this.#store.markOnce(`${bucket.key}:audited`, bucket.ttlMs))) continue;
+        if (!(await this.#store.markOnce(`${bucket.key}:audited`, bucket.ttlMs, origin))) continue;
         await recordAuditEvent(this.deps.prisma, {
           action: auditActions.rateLimitExceeded,
           actorId: caller.userId,
@@ -91,7 +91,8 @@ export class RateLimitService {
           },
         });
       } catch (error) {
-        this.deps.logger.error({ err: error, userId: caller.userId, bucket: bucket.status.bucket }, 'recording a rate limit violation failed');
+        const fields = { err: error, userId: caller.userId, bucket: bucket.status.bucket };
+        requestLogger(this.deps.logger, origin).error(fields, 'recording a rate limit violation failed');
       }
     }
   }

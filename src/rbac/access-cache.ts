@@ -1,3 +1,4 @@
+import type { RequestOrigin } from '../audit/audit-log.js';
 import type { WorkspaceRole } from './roles.js';
 
 /** A user's workspace roles, by workspace id. */
@@ -6,8 +7,8 @@ export interface AccessSnapshot {
 }
 
 export interface AccessCacheOptions {
-  /** Reads a user's workspace roles from the database. */
-  load: (userId: string) => Promise<AccessSnapshot>;
+  /** Reads a user's workspace roles from the database for the request of `origin`. */
+  load: (userId: string, origin?: RequestOrigin) => Promise<AccessSnapshot>;
   /**
    * How long an entry is served, in milliseconds: the bound for a change whose notification
    * was lost before the listener noticed. 0 turns caching off, so every request reads the
@@ -56,13 +57,16 @@ export class AccessCache {
     return this.#entries.size;
   }
 
-  /** Returns the user's roles, from memory when a fresh entry exists, else from the database. */
-  get(userId: string): Promise<AccessSnapshot> {
-    if (!this.active) return this.options.load(userId);
+  /**
+   * Returns the user's roles, from memory when a fresh entry exists, else from the database. A
+   * read shared by concurrent requests logs with the `origin` of the request that started it.
+   */
+  get(userId: string, origin?: RequestOrigin): Promise<AccessSnapshot> {
+    if (!this.active) return this.options.load(userId, origin);
     const entry = this.#entries.get(userId);
     if (entry && entry.expiresAt > this.#now()) return Promise.resolve(entry.snapshot);
 
-    return this.#loading.get(userId) ?? this.#load(userId);
+    return this.#loading.get(userId) ?? this.#load(userId, origin);
   }
 
   /** Drops one user's entry after a change to their memberships. */
@@ -89,10 +93,10 @@ export class AccessCache {
     this.forgetAll();
   }
 
-  #load(userId: string): Promise<AccessSnapshot> {
+  #load(userId: string, origin: RequestOrigin | undefined): Promise<AccessSnapshot> {
     // `forget` and `forgetAll` remove the read from #loading, so a read that is still there when
     // it ends saw no change of its user while it ran.
-    const loading: Promise<AccessSnapshot> = this.options.load(userId).then(
+    const loading: Promise<AccessSnapshot> = this.options.load(userId, origin).then(
       (snapshot) => {
         if (this.#loading.get(userId) === loading) {
           this.#loading.delete(userId);

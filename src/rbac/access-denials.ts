@@ -1,6 +1,6 @@
 import { auditActions, auditRow } from '../audit/audit-log.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import type { Actor } from './actor.js';
 import type { WorkspaceRole } from './roles.js';
 
@@ -39,7 +39,8 @@ export class AccessDenials {
     const last = this.lastWritten.get(key);
     if (last !== undefined && now - last < this.windowMs) return;
     this.remember(key, now);
-    this.options.logger.info({ userId: actor.userId, workspaceId, requiredRole, reason }, 'workspace access denied');
+    const logger = requestLogger(this.options.logger, actor.origin);
+    logger.info({ userId: actor.userId, workspaceId, requiredRole, reason }, 'workspace access denied');
     try {
       const row = auditRow(auditActions.accessDenied, actor.userId, workspaceId, actor.sessionId, actor.origin, {
         requiredRole,
@@ -47,7 +48,7 @@ export class AccessDenials {
       });
       await this.options.prisma.auditLog.createMany({ data: [{ ...row, workspaceId }] });
     } catch (error) {
-      this.options.logger.error({ err: error, userId: actor.userId, workspaceId }, 'writing access.denied failed');
+      logger.error({ err: error, userId: actor.userId, workspaceId }, 'writing access.denied failed');
     }
   }
 

@@ -2,7 +2,8 @@ import type { Database } from '../db/database.js';
 import type { StopListening } from '../db/notifications.js';
 import { withUserScope } from '../db/rls.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Logger } from '../logger.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { AccessCache, type AccessSnapshot } from './access-cache.js';
 import { isUuid } from './workspace-access.js';
 
@@ -11,13 +12,21 @@ export const accessChannel = 'gatehouse_access';
 
 /**
  * Reads a user's memberships in a transaction scoped to the user, so row-level security
- * applies.
+ * applies. The debug line carries the request id of `origin`.
  */
-export async function loadAccess(prisma: PrismaClient, userId: string, logger: Logger): Promise<AccessSnapshot> {
+export async function loadAccess(
+  prisma: PrismaClient,
+  userId: string,
+  logger: Logger,
+  origin?: RequestOrigin,
+): Promise<AccessSnapshot> {
   const memberships = await withUserScope(prisma, { userId, isPlatformAdmin: false }, (tx) =>
     tx.workspaceMember.findMany({ where: { userId }, select: { workspaceId: true, role: true } }),
   );
-  logger.debug({ userId, memberships: memberships.length }, 'caller access loaded');
+  // With debug lines off, the check saves the child logger that carries the request id.
+  if (logger.isLevelEnabled('debug')) {
+    requestLogger(logger, origin).debug({ userId, memberships: memberships.length }, 'caller access loaded');
+  }
 
   return { roles: new Map(memberships.map((member) => [member.workspaceId, member.role])) };
 }
@@ -42,7 +51,7 @@ export interface AccessSource {
  * arrives. With `ttlMs` 0 nothing listens and every role check reads the database.
  */
 export async function openAccessSource(db: Database, ttlMs: number, logger: Logger): Promise<AccessSource> {
-  const cache = new AccessCache({ ttlMs, load: (userId) => loadAccess(db.prisma, userId, logger) });
+  const cache = new AccessCache({ ttlMs, load: (userId, origin) => loadAccess(db.prisma, userId, logger, origin) });
   if (ttlMs === 0) return { cache, close: async () => undefined };
   const stop: StopListening = await db.listen(accessChannel, {
     onMessage: (payload) => applyNotification(cache, payload),

@@ -25,7 +25,7 @@ export function callerRoles(context: GatehouseContext): Promise<CallerRoles | nu
   let pending = rolesPerRequest.get(context);
   if (!pending) {
     const userId = context.identity?.userId;
-    pending = userId ? context.services.rbac.access.get(userId).then((access) => access.roles) : Promise.resolve(null);
+    pending = userId ? context.services.rbac.access.get(userId, context.origin).then((access) => access.roles) : Promise.resolve(null);
     rolesPerRequest.set(context, pending);
   }
 

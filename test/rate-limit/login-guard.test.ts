@@ -9,6 +9,7 @@ import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js'
 import { allowRegistrations, limitedEnv, setRule } from './support.js';
 
 const codeOf = (error: unknown) => (error as { extensions?: { code?: string } }).extensions?.code;
+const originOf = (ip: string) => ({ ip, userAgent: null });
 
 /** Builds one request with `count` aliased login fields for the same email. */
 function aliasedLogins(count: number, email: string, password = 'wrong password 123') {
@@ -156,8 +157,8 @@ describe('login guard across addresses', () => {
   ])('locks an email guessed from many addresses on %s', async (_name, redisOf) => {
     const guard = new LoginGuard(redisOf(), options, logger);
     const email = uniqueEmail('stuffing');
-    for (let attempt = 0; attempt < 5; attempt++) await guard.beginLogin(email, `198.51.100.${attempt + 1}`);
-    await expect(guard.beginLogin(email, '198.51.100.99')).rejects.toMatchObject({
+    for (let attempt = 0; attempt < 5; attempt++) await guard.beginLogin(email, originOf(`198.51.100.${attempt + 1}`));
+    await expect(guard.beginLogin(email, originOf('198.51.100.99'))).rejects.toMatchObject({
       extensions: { code: 'RATE_LIMITED' },
     });
   });
@@ -165,27 +166,27 @@ describe('login guard across addresses', () => {
   it('limits failures per address and groups IPv6 by /64', async () => {
     const guard = new LoginGuard(client, options, logger);
     for (let attempt = 0; attempt < 3; attempt++) {
-      await guard.beginLogin(uniqueEmail('spray'), `2001:db8:1:2::${attempt + 1}`);
+      await guard.beginLogin(uniqueEmail('spray'), originOf(`2001:db8:1:2::${attempt + 1}`));
     }
-    await expect(guard.beginLogin(uniqueEmail('spray'), '2001:db8:1:2:ffff::9')).rejects.toMatchObject({
+    await expect(guard.beginLogin(uniqueEmail('spray'), originOf('2001:db8:1:2:ffff::9'))).rejects.toMatchObject({
       extensions: { code: 'RATE_LIMITED' },
     });
-    await guard.beginLogin(uniqueEmail('spray'), '2001:db8:1:3::1');
+    await guard.beginLogin(uniqueEmail('spray'), originOf('2001:db8:1:3::1'));
   });
 
   it('returns the address point on success', async () => {
     const guard = new LoginGuard(client, options, logger);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const login = await guard.beginLogin(uniqueEmail('good'), '198.51.100.200');
+      const login = await guard.beginLogin(uniqueEmail('good'), originOf('198.51.100.200'));
       await login.succeeded();
     }
   });
 
   it('limits registrations per address', async () => {
     const guard = new LoginGuard(client, options, logger);
-    await guard.beginRegister(uniqueEmail('reg'), '198.51.100.77');
-    await guard.beginRegister(uniqueEmail('reg'), '198.51.100.77');
-    await expect(guard.beginRegister(uniqueEmail('reg'), '198.51.100.77')).rejects.toMatchObject({
+    await guard.beginRegister(uniqueEmail('reg'), originOf('198.51.100.77'));
+    await guard.beginRegister(uniqueEmail('reg'), originOf('198.51.100.77'));
+    await expect(guard.beginRegister(uniqueEmail('reg'), originOf('198.51.100.77'))).rejects.toMatchObject({
       extensions: { code: 'RATE_LIMITED' },
     });
   });
@@ -194,9 +195,9 @@ describe('login guard across addresses', () => {
     const guard = new LoginGuard(client, options, logger);
     const email = uniqueEmail('outage');
     for (let attempt = 0; attempt < 5; attempt++) {
-      const registration = await guard.beginRegister(email, '198.51.100.78');
+      const registration = await guard.beginRegister(email, originOf('198.51.100.78'));
       await registration.abandoned();
     }
-    await guard.beginRegister(email, '198.51.100.78');
+    await guard.beginRegister(email, originOf('198.51.100.78'));
   });
 });

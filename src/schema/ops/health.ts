@@ -41,7 +41,7 @@ builder.queryField('health', (t) =>
     resolve: async (_root, _args, context) => {
       if (!(await isPlatformAdmin(context))) throw forbiddenError();
       const { health } = context.services;
-      const [report, versions] = await Promise.all([health.readiness(), health.versions()]);
+      const [report, versions] = await Promise.all([health.readiness(context.origin), health.versions(context.origin)]);
 
       return { ...report, versions };
     },
