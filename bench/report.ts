@@ -35,6 +35,8 @@ export interface BenchResults {
   baseline: Measurement;
   /** graphql-yoga with its default body limit; absent in results recorded before it was added. */
   stockBaseline?: Measurement;
+  /** The lean baseline plus one Redis script call per request; absent in older results. */
+  redisBaseline?: Measurement;
   gatehouse: GatehouseResults;
   targets: TargetResult[];
 }
@@ -106,6 +108,7 @@ export function renderMarkdown(results: BenchResults): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('1. bare Yoga', baseline, 'query'),
     ...(results.stockBaseline ? [row('reference: stock graphql-yoga', results.stockBaseline, 'query')] : []),
+    ...(results.redisBaseline ? [row('reference: bare Yoga + 1 Redis call', results.redisBaseline, 'query')] : []),
     row('2. Gatehouse query', gatehouse.query, 'query'),
     row('3. query during logins (query)', gatehouse.queryUnderLogin, 'query'),
     row('3. query during logins (login)', gatehouse.queryUnderLogin, 'login'),

@@ -43,6 +43,11 @@ async function run(argv: string[]): Promise<void> {
   log('starting PostgreSQL, Redis and Gatehouse');
   const stack = await startGatehouse(placement.serverCore, options.bcryptCost, placement.loadCore);
   gatehouseLog = stack.logFile;
+  // Gatehouse waits idle on its core meanwhile; its Redis serves this reference row.
+  log('reference: bare Yoga with one Redis call per request');
+  const redisYoga = await startYoga(placement.serverCore, false, stack.redisUrl);
+  const redisBaseline = await runBaseline(redisYoga, options, placement);
+  await stopChild(redisYoga.child);
   const gatehouse = await runGatehouseScenarios(stack.server, options, placement, log);
 
   // Pinned with taskset, the server's bcrypt threads share its one core.
@@ -50,7 +55,7 @@ async function run(argv: string[]): Promise<void> {
   // The server inherits this environment, so it computes the same default.
   const configured = Number(process.env.BCRYPT_MAX_CONCURRENCY);
   const bcryptConcurrency = configured >= 1 ? configured : defaultHashConcurrency(serverCores);
-  const targets = evaluateTargets({ baseline, stockBaseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
+  const targets = evaluateTargets({ baseline, stockBaseline, redisBaseline, gatehouse, bcrypt, serverCores, bcryptConcurrency });
   const results = {
     date: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
@@ -61,6 +66,7 @@ async function run(argv: string[]): Promise<void> {
     bcryptConcurrency,
     baseline,
     stockBaseline,
+    redisBaseline,
     gatehouse,
     targets,
   };

@@ -1,7 +1,8 @@
 // Baseline server: graphql-yoga with a tiny schema and no authentication, started by bench/run.ts
 // in its own process so that its CPU time and memory can be read from /proc.
 import { createServer } from 'node:http';
-import { createSchema, createYoga } from 'graphql-yoga';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.js';
 import { useRequestBodyLimit } from '../src/plugins/use-request-body-limit.js';
 import { answerUsageRequests, exitWithParent } from './server-lifecycle.js';
@@ -37,6 +38,27 @@ const schema = createSchema({
 // Gatehouse's cost. YOGA_STOCK=1 keeps graphql-yoga's defaults instead, for the reference row
 // of a server as graphql-yoga ships it.
 const stock = process.env.YOGA_STOCK === '1';
+
+/**
+ * YOGA_REDIS_URL: one Lua script call per request before execution, as Gatehouse's quota check
+ * makes, with no other authorization work. The reference row of this server shows what the one
+ * Redis round trip itself costs.
+ */
+async function redisCallPlugin(url: string): Promise<Plugin> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.defineCommand('benchCount', { lua: "return {redis.call('INCRBY', KEYS[1], 1), redis.call('PTTL', KEYS[1])}", numberOfKeys: 1 });
+  const count = (redis as unknown as { benchCount: (key: string) => Promise<number[]> }).benchCount.bind(redis);
+  await count('bench:yoga');
+
+  return {
+    async onExecute() {
+      await count('bench:yoga');
+    },
+  };
+}
+
+const redisUrl = process.env.YOGA_REDIS_URL;
+const extraPlugins = redisUrl ? [await redisCallPlugin(redisUrl)] : [];
 const yoga = createYoga({
   schema,
   graphqlEndpoint: '/graphql',
@@ -49,7 +71,7 @@ const yoga = createYoga({
         maxRequestBodySize: false,
         // The same body check as Gatehouse with its default MAX_BODY_BYTES, so the ratio measures
         // authorization only.
-        plugins: [useRequestBodyLimit({ maxBytes: loadConfig({}).maxBodyBytes })],
+        plugins: [useRequestBodyLimit({ maxBytes: loadConfig({}).maxBodyBytes }), ...extraPlugins],
       }),
 });
 const server = createServer(yoga);

@@ -16,11 +16,11 @@ const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
 /**
  * Starts the bare graphql-yoga baseline on a free loopback port; `stock` keeps graphql-yoga's
- * own request body limit instead of Gatehouse's.
+ * own request body limit instead of Gatehouse's, and `redisUrl` adds one Redis call per request.
  */
-export async function startYoga(core: number | undefined, stock = false): Promise<ServerUnderTest> {
+export async function startYoga(core: number | undefined, stock = false, redisUrl = ''): Promise<ServerUnderTest> {
   const port = await freePort();
-  const env = { PORT: String(port), NODE_ENV: 'production', YOGA_STOCK: stock ? '1' : '0' };
+  const env = { PORT: String(port), NODE_ENV: 'production', YOGA_STOCK: stock ? '1' : '0', YOGA_REDIS_URL: redisUrl };
   const child = startNodeChild(script('./server-yoga.ts'), { core, env });
   await waitForPort(port, 30_000, child);
 
@@ -30,6 +30,8 @@ export async function startYoga(core: number | undefined, stock = false): Promis
 export interface GatehouseStack {
   server: ServerUnderTest;
   logFile: string;
+  /** The throwaway Redis that Gatehouse uses. */
+  redisUrl: string;
 }
 
 async function startBackends(loadCore: number | undefined) {
@@ -123,5 +125,5 @@ export async function startGatehouse(
   await waitForPort(port, 60_000, child);
   const backends = await connectProbes(databaseUrl, redisUrl);
 
-  return { server: { name: 'gatehouse', child, pid: child.pid!, url: `http://127.0.0.1:${port}`, backends }, logFile };
+  return { server: { name: 'gatehouse', child, pid: child.pid!, url: `http://127.0.0.1:${port}`, backends }, logFile, redisUrl };
 }
