@@ -80,3 +80,10 @@ export const badUserInputError = (field: string, message: string) =>
 
 /** Builds the error for a missing record, also used for another user's record, so their ids stay hidden. */
 export const notFoundError = (what: string) => gatehouseError('NOT_FOUND', `${what} not found.`);
+
+/** True for a GraphQLError raised on purpose, also when graphql-js wrapped it with a path. */
+export function isDeliberateError(error: unknown): error is GraphQLError {
+  if (!(error instanceof GraphQLError)) return false;
+
+  return error.originalError == null || isDeliberateError(error.originalError);
+}

@@ -5,7 +5,7 @@ import { publicJwks } from './auth/keys.js';
 import { graphqlPath } from './config/index.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import type { GatehouseContext, ServerContext } from './context.js';
-import { gatehouseError } from './errors.js';
+import { gatehouseError, isDeliberateError } from './errors.js';
 import type { Logger } from './logger.js';
 import { useAuthentication } from './plugins/use-authentication.js';
 import { useBatchGuard } from './plugins/use-batch-guard.js';
@@ -28,19 +28,12 @@ import { useIntrospectionControl } from './plugins/use-introspection-control.js'
 import { useMetrics } from './plugins/use-metrics.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
-import { useErrorLogging } from './plugins/use-error-logging.js';
+import { loggedErrors, useErrorLogging } from './plugins/use-error-logging.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
 
 export type GatehouseServer = YogaServerInstance<ServerContext, BaseContext>;
-
-/** True for a GraphQLError raised on purpose, also when graphql-js wrapped it with a path. */
-function isDeliberateError(error: unknown): error is GraphQLError {
-  if (!(error instanceof GraphQLError)) return false;
-
-  return error.originalError == null || isDeliberateError(error.originalError);
-}
 
 const ignore = () => {};
 
@@ -90,7 +83,6 @@ export function createServer(app: App): GatehouseServer {
   const jwks = JSON.stringify(publicJwks(services.keys));
   const requestOrigin = createOriginResolver(config.trustedProxies);
   const graphiqlDist = config.graphiql ? findGraphiqlDist() : undefined;
-  const loggedErrors = new WeakSet<object>();
   if (config.graphiql && !graphiqlDist) {
     logger.warn(
       'GraphiQL loads its scripts from unpkg.com because @graphql-yoga/graphiql is not installed; install it to serve them from this server.',
@@ -143,10 +135,11 @@ export function createServer(app: App): GatehouseServer {
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
       useRateLimits({ rateLimits: services.rateLimits }),
-      useIntrospectionControl({ enabled: config.isProduction }),
+      // The deny-list check comes first, so the introspection check reads a verified identity.
       useSessionCheck(),
+      useIntrospectionControl({ enabled: config.isProduction }),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
-      useErrorLogging({ isDeliberate: isDeliberateError, logged: loggedErrors }),
+      useErrorLogging(),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

@@ -12,14 +12,15 @@ const cache = new WeakMap<Request, Promise<boolean>>();
 export function isPlatformAdmin(
   context: Pick<GatehouseContext, 'request' | 'identity' | 'services'>,
 ): Promise<boolean> {
+  const userId = context.identity?.userId;
+  // The deny-list check sets the identity to null after a revocation, and the cached answer of
+  // the same request must not outlive that.
+  if (!userId) return Promise.resolve(false);
   const cached = cache.get(context.request);
   if (cached) return cached;
-  const userId = context.identity?.userId;
-  const lookup = userId
-    ? context.services.prisma.user
-        .findUnique({ where: { id: userId }, select: { isPlatformAdmin: true, disabled: true } })
-        .then((user) => user !== null && user.isPlatformAdmin && !user.disabled)
-    : Promise.resolve(false);
+  const lookup = context.services.prisma.user
+    .findUnique({ where: { id: userId }, select: { isPlatformAdmin: true, disabled: true } })
+    .then((user) => user !== null && user.isPlatformAdmin && !user.disabled);
   cache.set(context.request, lookup);
 
   return lookup;

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { isPlatformAdmin } from '../auth/platform-admin.js';
 import type { GatehouseContext } from '../context.js';
 import { gatehouseError } from '../errors.js';
+import { logUnexpectedError } from './use-error-logging.js';
 
 export interface IntrospectionControlOptions {
   /**
@@ -15,7 +16,11 @@ export interface IntrospectionControlOptions {
 
 /** Stops the operation with GRAPHQL_VALIDATION_FAILED unless the caller is a platform admin. */
 async function rejectUnlessAdmin(context: GatehouseContext, stop: (result: ExecutionResult) => void): Promise<void> {
-  if (await isPlatformAdmin(context)) return;
+  const admin = await isPlatformAdmin(context).catch((error: unknown) => {
+    logUnexpectedError(context, error);
+    throw error;
+  });
+  if (admin) return;
   context.logger?.info({ userId: context.identity?.userId ?? null }, 'introspection rejected');
   stop({
     errors: [gatehouseError('GRAPHQL_VALIDATION_FAILED', 'Introspection is disabled: only platform admins may read the schema.')],

@@ -2,6 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
+import { logUnexpectedError } from './use-error-logging.js';
 import { rateLimitedError } from '../rate-limit/errors.js';
 import { tightestWindow, type RateLimitDecision } from '../rate-limit/limiter.js';
 import { executedOperation, type ExecutedOperation } from '../rate-limit/root-fields.js';
@@ -91,7 +92,10 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
       const operation = executedOperation(args.document, args.operationName, args.variableValues);
       // Without a quota check, useSessionCheck reads the deny-list on its own.
       if (!operation || rateLimits.isExempt(context.origin.ip)) return undefined;
-      const decision = await checkQuota(context, operation, rateLimits);
+      const decision = await checkQuota(context, operation, rateLimits).catch((error: unknown) => {
+        logUnexpectedError(context, error);
+        throw error;
+      });
       const { status } = decision;
       context.rateLimit = status;
       const record = records.get(context.request) ?? { statuses: [], retryAfterSeconds: 0 };

@@ -1,6 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
 import type { GatehouseContext } from '../context.js';
+import { logUnexpectedError } from './use-error-logging.js';
 
 /**
  * Runs the deny-list check of the caller's session before execution when no earlier plugin ran
@@ -18,7 +19,13 @@ export function useSessionCheck(): Plugin<GatehouseContext> {
       return context.services.sessions
         .revocationStatus(pending.sessionId)
         .then((status) => settleSessionCheck(context, status))
-        .then(() => undefined);
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            logUnexpectedError(context, error);
+            throw error;
+          },
+        );
     },
   };
 }

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningJwk } from '../../src/auth/keys.js';
-import { IntrospectionTypesDocument, MeDocument } from '../generated/graphql.js';
+import { IntrospectionTypesDocument, LogoutDocument, MeDocument } from '../generated/graphql.js';
 import { registerPlatformAdmin } from '../support/admins.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { registerUser } from '../support/users.js';
@@ -224,6 +224,17 @@ describe('hardening in production', () => {
     const response = await gatehouse.op(IntrospectionTypesDocument, {}, { token: admin.accessToken });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?.__schema.queryType.name).toBe('Query');
+  });
+
+  it('rejects introspection with a revoked admin token', async () => {
+    const admin = await registerPlatformAdmin(gatehouse);
+    const logout = await gatehouse.op(LogoutDocument, {}, { token: admin.accessToken });
+    expect(logout.body.data?.logout).toBe(true);
+
+    // The loopback client is exempt from quotas, so the deny-list check runs in its own plugin.
+    const response = await gatehouse.op(IntrospectionTypesDocument, {}, { token: admin.accessToken });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(response.body.data ?? null).toBeNull();
   });
 
   it('hides field suggestions', async () => {

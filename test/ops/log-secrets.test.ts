@@ -181,6 +181,38 @@ describe.each(backends)('log lines on %s', (backend) => {
   });
 });
 
+describe('log lines of failed execution hooks', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ backend: 'postgresql' });
+  });
+
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('carry the request id once', async () => {
+    const user = await registerUser(gatehouse);
+    const firstLine = gatehouse.logs.length;
+    // The deny-list check of the session fails before execution, as it does with the database down.
+    const failure = vi
+      .spyOn(gatehouse.app.services.sessions, 'isSessionLiveWith')
+      .mockRejectedValueOnce(new Error('session check failed in a test'));
+    try {
+      const response = await gatehouse.op(MeDocument, {}, { token: user.accessToken, headers: { 'x-request-id': 'scan-hook-error' } });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(failure).toHaveBeenCalledTimes(1);
+    } finally {
+      failure.mockRestore();
+    }
+
+    const failed = gatehouse.logs.slice(firstLine).filter((line) => line.msg === 'request failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.requestId).toBe('scan-hook-error');
+  });
+});
+
 describe('source files', () => {
   it('import no node:async_hooks', () => {
     const root = path.resolve(import.meta.dirname, '../../src');
