@@ -78,13 +78,23 @@ export class AccessTokens {
   }
 
   /**
+   * Returns the claims of a token that {@link verify} accepted before and that is still valid,
+   * without a promise, or undefined when the token must be verified.
+   */
+  cachedClaims(token: string, now = Date.now()): AccessTokenClaims | undefined {
+    const cached = this.#cache.get(token, (kid) => this.keys.verification.get(kid)?.publicKey, now);
+
+    return cached ? { ...cached } : undefined;
+  }
+
+  /**
    * Verifies a token and returns its claims, or throws AccessTokenError. The algorithm list,
    * issuer and audience are pinned. Keys are looked up only by `kid` in the configured key ring,
    * so keys named in the header (`jwk`, `jku`, `x5u`) are never used.
    */
   async verify(token: string, now = Date.now()): Promise<AccessTokenClaims> {
-    const cached = this.#cache.get(token, (kid) => this.keys.verification.get(kid)?.publicKey, now);
-    if (cached) return { ...cached };
+    const cached = this.cachedClaims(token, now);
+    if (cached) return cached;
     let usedKey: { kid: string; publicKey: unknown } | undefined;
     const keyFor = (header: JWTHeaderParameters) => {
       const key = typeof header.kid === 'string' ? this.keys.verification.get(header.kid) : undefined;

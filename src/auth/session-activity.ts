@@ -30,11 +30,19 @@ export class SessionActivity {
     this.#intervalMs = options.intervalMs ?? 60_000;
   }
 
-  /** Writes the use of a session and the origin's IP unless it was written within the interval. */
-  async touch(sessionId: string, origin: RequestOrigin, now = Date.now()): Promise<void> {
+  /**
+   * Writes the use of a session and the origin's IP unless it was written within the interval.
+   * Returns undefined, with no promise to wait for, when there is nothing to write.
+   */
+  touch(sessionId: string, origin: RequestOrigin, now = Date.now()): Promise<void> | undefined {
     const last = this.#touchedAt.get(sessionId);
-    if (last !== undefined && now - last < this.#intervalMs) return;
+    if (last !== undefined && now - last < this.#intervalMs) return undefined;
     this.#remember(sessionId, now);
+
+    return this.#write(sessionId, origin, now);
+  }
+
+  async #write(sessionId: string, origin: RequestOrigin, now: number): Promise<void> {
     if (!(await this.#claimInRedis(sessionId, origin))) return;
     const { ip } = origin;
     try {

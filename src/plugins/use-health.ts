@@ -25,14 +25,18 @@ export function useHealth(options: HealthOptions): Plugin {
   const readinessPath = options.readinessPath ?? '/ready';
 
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    // Returns a promise only for the readiness check, so other requests do not wait for a tick here.
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
       if (url.pathname === livenessPath) {
         endResponse(json({ status: 'ok' }, 200, fetchAPI));
       } else if (url.pathname === readinessPath) {
-        const report = await options.health.readiness({ requestId: requestIdOf(request) });
-        endResponse(json(report, report.status === 'unavailable' ? 503 : 200, fetchAPI));
+        return options.health
+          .readiness({ requestId: requestIdOf(request) })
+          .then((report) => endResponse(json(report, report.status === 'unavailable' ? 503 : 200, fetchAPI)));
       }
+
+      return undefined;
     },
   };
 }

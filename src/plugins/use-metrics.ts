@@ -84,15 +84,18 @@ export function useMetrics(options: MetricsOptions): Plugin<{ req?: ServerContex
   const allowedHosts = options.allowedHosts ?? [];
 
   return {
-    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
-      if (url.pathname !== path) return;
+    // Returns a promise only for scrapes, so other requests do not wait for a tick here.
+    onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
+      if (url.pathname !== path) return undefined;
       const loopback = isLoopback(request, serverContext as ServerContext) && isHostAllowed(request, allowedHosts);
       if (!loopback && !hasToken(request, options.token)) {
         endResponse(new fetchAPI.Response('Forbidden', { status: 403, headers: { 'content-type': 'text/plain' } }));
-        return;
+        return undefined;
       }
-      const body = await metrics.registry.metrics();
-      endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } }));
+
+      return metrics.registry
+        .metrics()
+        .then((body) => endResponse(new fetchAPI.Response(body, { headers: { 'content-type': metrics.registry.contentType } })));
     },
     onExecute({ args }) {
       const operation = operationLabel(args.document, args.operationName);
