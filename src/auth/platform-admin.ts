@@ -13,8 +13,8 @@ export function isPlatformAdmin(
   context: Pick<GatehouseContext, 'request' | 'identity' | 'services'>,
 ): Promise<boolean> {
   const userId = context.identity?.userId;
-  // The deny-list check sets the identity to null after a revocation, and the cached answer of
-  // the same request must not outlive that.
+  // The deny-list check sets the identity to null after a revocation, and a result cached
+  // earlier in the same request must not outlive that.
   if (!userId) return Promise.resolve(false);
   const cached = cache.get(context.request);
   if (cached) return cached;

@@ -28,7 +28,7 @@ interface AuthenticatedContext {
   sessionCheck?: PendingSessionCheck;
 }
 
-/** The caller of a valid token whose deny-list check is left to execution. */
+/** Builds the context fields for a valid token whose deny-list check is left to execution. */
 function checkedLater(claims: AccessTokenClaims, revocationKey: string): AuthenticatedContext {
   const identity = { userId: claims.userId, sessionId: claims.sessionId };
 

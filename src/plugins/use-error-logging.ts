@@ -9,8 +9,8 @@ export const loggedErrors = new WeakSet<object>();
 /**
  * Logs an unexpected error once with the request's logger, as 'request failed' with the error in
  * `err`, so the line carries the request id. Deliberate GraphQL errors go to the client and are
- * not logged. Call it where an execution hook catches an error before rethrowing it: a rejected
- * hook stops execution, so useErrorLogging never sees that error.
+ * not logged. Call it where an execution hook catches an error before rethrowing it, because a
+ * rejected hook stops execution and no onExecuteDone hook receives that error.
  */
 export function logUnexpectedError(context: Pick<GatehouseContext, 'logger'>, error: unknown): void {
   if (isDeliberateError(error)) return;
