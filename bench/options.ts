@@ -47,7 +47,7 @@ export const usage = `Usage: npm run bench -- [--quick] [--update-docs] [--docs-
 
 Environment: BENCH_WARMUP_SECONDS, BENCH_DURATION_SECONDS, BENCH_SOAK_SECONDS (0 skips the
 soak), BENCH_CONNECTIONS, BENCH_LOGIN_CONNECTIONS, BENCH_REFRESH_CONNECTIONS, BENCH_BCRYPT_COST,
-BENCH_CPU_PROF_DIR (folder for a V8 CPU profile of the Gatehouse process).`;
+BENCH_CPU_PROF_DIR (folder for a V8 CPU profile of each server process).`;
 
 /** Reads the options; throws with the variable name on an invalid value. */
 export function readOptions(argv: string[]): BenchOptions {

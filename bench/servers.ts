@@ -14,6 +14,13 @@ import type { ServerUnderTest } from './measure.js';
 
 const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
+/** BENCH_CPU_PROF_DIR: each server process writes a V8 CPU profile there when it stops. */
+function profileFlags(): string[] {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+}
+
 /**
  * Starts the bare graphql-yoga baseline on a free loopback port; `stock` keeps graphql-yoga's
  * own request body limit instead of Gatehouse's, and `redisUrl` adds one Redis call per request.
@@ -21,7 +28,7 @@ const script = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 export async function startYoga(core: number | undefined, stock = false, redisUrl = ''): Promise<ServerUnderTest> {
   const port = await freePort();
   const env = { PORT: String(port), NODE_ENV: 'production', YOGA_STOCK: stock ? '1' : '0', YOGA_REDIS_URL: redisUrl };
-  const child = startNodeChild(script('./server-yoga.ts'), { core, env });
+  const child = startNodeChild(script('./server-yoga.ts'), { core, env, nodeFlags: profileFlags() });
   await waitForPort(port, 30_000, child);
 
   return { name: 'yoga', child, pid: child.pid!, url: `http://127.0.0.1:${port}` };
@@ -95,11 +102,9 @@ export async function startGatehouse(
   const logFile = path.join(dir, 'gatehouse.log');
   const logFd = openSync(logFile, 'a');
   const port = await freePort();
-  // BENCH_CPU_PROF_DIR: write a V8 CPU profile of the Gatehouse process there when it stops.
-  const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const child = startNodeChild(script('./server-gatehouse.ts'), {
     core,
-    nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    nodeFlags: profileFlags(),
     output: logFd,
     env: {
       NODE_ENV: 'production',
