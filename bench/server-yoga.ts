@@ -41,11 +41,11 @@ const stock = process.env.YOGA_STOCK === '1';
 
 /**
  * YOGA_REDIS_URL: one Lua script call per request before execution, as Gatehouse's quota check
- * makes, with no other authorization work. The reference row of this server shows what the one
- * Redis round trip itself costs.
+ * makes, with no other authorization work, through a client with auto-pipelining as Gatehouse's
+ * (src/state/redis.ts). The reference row of this server shows what the Redis call itself costs.
  */
 async function redisCallPlugin(url: string): Promise<Plugin> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
   redis.defineCommand('benchCount', { lua: "return {redis.call('INCRBY', KEYS[1], 1), redis.call('PTTL', KEYS[1])}", numberOfKeys: 1 });
   const count = (redis as unknown as { benchCount: (key: string) => Promise<number[]> }).benchCount.bind(redis);
   await count('bench:yoga');

@@ -25,6 +25,7 @@ export function openRedis(url: string, logger: Logger): Redis {
     ...connectionOptions,
     lazyConnect: true,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     retryStrategy: retryDelayMs,
   });
   logOutages(redis, logger, 'redis');
@@ -40,6 +41,7 @@ export function openRedisCluster(nodes: readonly string[], logger: Logger): Clus
   const cluster = new Cluster(nodes.map(parseNode), {
     lazyConnect: true,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     // Keeps retrying forever, like the single-server client; null would give up for good.
     clusterRetryStrategy: retryDelayMs,
     redisOptions: connectionOptions,

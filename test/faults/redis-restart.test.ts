@@ -25,13 +25,51 @@ interface Sample {
 async function startLoadTarget(): Promise<{ port: number; redis: RunningServer; gatehouse: TestGatehouse }> {
   const port = await freePort();
   const redis = await startRedis(port);
+
+  return { port, redis, ...(await startLoadTargetOn(redis)) };
+}
+
+/** Starts Gatehouse on `redis` with the quotas of {@link startLoadTarget}. */
+async function startLoadTargetOn(redis: RunningServer): Promise<{ gatehouse: TestGatehouse }> {
   const gatehouse = await startGatehouse({ env: { ...limitedEnv, REDIS_URL: redis.url } });
   await allowRegistrations(gatehouse);
   for (const window of ['minute', 'hour', 'day'] as const) {
     await setRule(gatehouse, { operation: '*', window, points: 1_000_000, failMode: 'open' });
   }
 
-  return { port, redis, gatehouse };
+  return { gatehouse };
+}
+
+/**
+ * Runs one request loop per token until `stop()`, and files each response under the phase in
+ * which it started. `collected` waits until a phase has `count` responses, however slow the
+ * machine.
+ */
+function startPhasedLoad(gatehouse: TestGatehouse, tokens: string[]) {
+  let phase = 'before' as Phase;
+  let running = true;
+  const samples: Sample[] = [];
+  const client = async (token: string) => {
+    for (let request = 0; request < maxRequestsPerClient && running; request++) {
+      const started = phase;
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token });
+      samples.push({ phase: started === phase ? started : 'transition', response });
+    }
+  };
+  const load = Promise.all(tokens.map(client));
+
+  return {
+    samples,
+    setPhase(next: Phase) {
+      phase = next;
+    },
+    collected: (wanted: Phase, count = tokens.length) =>
+      eventually(async () => samples.filter((sample) => sample.phase === wanted).length >= count),
+    async stop() {
+      running = false;
+      await load;
+    },
+  };
 }
 
 describe('redis killed under load', () => {
@@ -53,25 +91,14 @@ describe('redis killed under load', () => {
     const revokedDuring = await registerUser(gatehouse);
     await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedBefore.accessToken });
 
-    let phase = 'before' as Phase;
-    let running = true;
-    const samples: Sample[] = [];
-    const client = async (token: string) => {
-      for (let request = 0; request < maxRequestsPerClient && running; request++) {
-        const started = phase;
-        const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } identity { userId } }', token });
-        samples.push({ phase: started === phase ? started : 'transition', response });
-      }
-    };
-    const load = Promise.all(users.map((user) => client(user.accessToken)));
+    const { samples, setPhase, collected, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
     const rejected = async (token: string) =>
       codeOf(await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token }));
 
-    // Each phase lasts until every client has finished requests inside it, however slow the machine.
-    const collected = (wanted: Phase) => eventually(async () => samples.filter((sample) => sample.phase === wanted).length >= clients);
+    // Each phase lasts until every client has finished a request inside it.
     expect(await collected('before')).toBe(true);
     await redis.stop();
-    phase = 'outage';
+    setPhase('outage');
     expect(await collected('outage')).toBe(true);
     const revokedDuringOutage = await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedDuring.accessToken });
     expect(revokedDuringOutage.body.data?.logoutAll).toBe(1);
@@ -84,10 +111,9 @@ describe('redis killed under load', () => {
       return response.body.extensions?.rateLimit !== undefined && (response.body.extensions.rateLimit as { degraded: boolean }).degraded === false;
     });
     expect(recovered).toBe(true);
-    phase = 'after';
+    setPhase('after');
     expect(await collected('after')).toBe(true);
-    running = false;
-    await load;
+    await stop();
 
     expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status >= 500).map((sample) => sample.response.body)).toEqual([]);
@@ -114,6 +140,58 @@ describe('redis killed under load', () => {
     }
     const outageErrors = gatehouse.logs.filter((line) => line.msg === 'redis unreachable; retrying in the background');
     expect(outageErrors).toHaveLength(1);
+  }, 60_000);
+});
+
+/**
+ * A paused Redis keeps its connections open but sends no reply. Quota calls of one event-loop
+ * turn share one pipelined write, and a pipeline waits for the one before it, so this checks that
+ * queued requests still fall back after the command timeouts instead of hanging.
+ */
+describe('redis paused under load', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    ({ gatehouse } = await startLoadTargetOn(redis));
+  });
+  afterAll(async () => {
+    redis?.process.kill('SIGCONT');
+    await gatehouse?.close();
+    await redis?.stop();
+  });
+
+  it('falls back while paused, then recovers', async () => {
+    const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
+    const { samples, setPhase, collected, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
+
+    expect(await collected('before')).toBe(true);
+    redis.process.kill('SIGSTOP');
+    setPhase('outage');
+    // Two requests per client: the first may wait out the command timeout of the pipeline in flight.
+    expect(await collected('outage', 2 * clients)).toBe(true);
+    redis.process.kill('SIGCONT');
+    const recovered = await eventually(async () => {
+      const response = await boundedGql(gatehouse.url, { query: '{ rateLimit { degraded } }', token: users[0]!.accessToken });
+      return (response.body.extensions?.rateLimit as { degraded: boolean } | undefined)?.degraded === false;
+    });
+    expect(recovered).toBe(true);
+    setPhase('after');
+    expect(await collected('after')).toBe(true);
+    await stop();
+
+    expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
+    expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.body)).toEqual([]);
+    const degradedIn = (wanted: Phase) =>
+      samples
+        .filter((sample) => sample.phase === wanted)
+        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
+    expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);
+    expect(degradedIn('outage').filter((degraded) => degraded).length).toBeGreaterThan(0);
+    expect(degradedIn('after').every((degraded) => !degraded)).toBe(true);
+    const degradations = gatehouse.logs.filter((line) => line.msg === 'rate limits degraded: redis unreachable, counting per instance in memory');
+    expect(degradations.length).toBeGreaterThan(0);
   }, 60_000);
 });
 
