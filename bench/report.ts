@@ -32,6 +32,8 @@ export interface BenchResults {
   machine: Machine;
   bcrypt: BcryptCalibration;
   serverCores: number;
+  /** bcrypt hashes the server ran at once; absent in older results. */
+  bcryptConcurrency?: number;
   baseline: Measurement;
   /** graphql-yoga with its default body limit; absent in results recorded before it was added. */
   stockBaseline?: Measurement;

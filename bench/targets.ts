@@ -74,13 +74,17 @@ function redisPerRequest({ gatehouse }: TargetInputs): TargetResult {
   const redis = gatehouse.query.redis!;
   // Counters are integers over thousands of requests; 2% absorbs replies still in flight at the edges.
   const pass = redis.roundTripsPerRequest <= 1.02 && redis.commandsSentPerRequest <= 1.02;
+  const sharedTrips = redis.roundTripsPerRequest < 0.98
+    ? 'requests share round trips, because auto-pipelining sends the scripts of one event-loop turn in one write; '
+    : '';
 
   return {
     name: 'Redis per authenticated request',
-    target: '1 round trip, <= 1 command sent',
+    target: '<= 1 round trip, <= 1 command sent',
     measured: `${fixed(redis.roundTripsPerRequest)} round trips, ${fixed(redis.commandsSentPerRequest)} commands sent`,
     pass,
     detail:
+      sharedTrips +
       `${fixed(redis.commandsPerRequest)} commands run by Redis per request, script commands included; ` +
       `${fixed(redis.serverReadsPerRequest)} Redis read events per request; ` +
       `commands by name over the run: ${JSON.stringify(redis.byCommand)}`,
