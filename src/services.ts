@@ -83,7 +83,8 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
       );
     }
-    const ops = buildOpsServices(logger, db, redis);
+    // The health checks are built before the hasher, so they read it from the services when they run.
+    const ops = buildOpsServices(logger, db, redis, () => services.hasher.failed);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
     const rbac = buildRbacServices(db.prisma, logger, access.cache);
     built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics);
@@ -200,13 +201,14 @@ function buildOpsServices(
   logger: Logger,
   db: Database,
   redis: RedisClient | undefined,
+  passwordHashingFailed: () => boolean,
 ): Pick<Services, OpsServiceName> {
   const metrics = new GatehouseMetrics({
     redisDegraded: () => (redis && redis.status !== 'ready' ? 1 : 0),
     databasePool: () => db.poolStats(),
   });
 
-  return { metrics, health: new HealthChecks({ db, redis, logger }) };
+  return { metrics, health: new HealthChecks({ db, redis, logger, passwordHashingFailed }) };
 }
 
 /** Opens the Redis Cluster when REDIS_CLUSTER_NODES is set, else the server of REDIS_URL, if any. */

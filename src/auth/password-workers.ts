@@ -83,6 +83,11 @@ export class PasswordWorkers {
     return this.#pool.completed;
   }
 
+  /** Whether no worker thread is left, so every task fails until the process restarts. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   /** Runs one task on a free worker, or after the tasks already waiting in the pool. */
   run(task: PasswordTask): Promise<string | boolean> {
     if (this.#failure) return Promise.reject(this.#failure);

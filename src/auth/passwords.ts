@@ -33,6 +33,8 @@ export interface PasswordHasherOptions {
    */
   niceIncrement?: number;
   logger: Logger;
+  /** Module the worker threads load. @default src/auth/password-worker.js */
+  workerFile?: URL;
 }
 
 /**
@@ -58,6 +60,7 @@ export class PasswordHasher {
       threads: this.#slots.limit,
       niceIncrement: options.niceIncrement ?? 5,
       logger: options.logger,
+      workerFile: options.workerFile,
     });
   }
 
@@ -74,6 +77,11 @@ export class PasswordHasher {
   /** Hashes and comparisons that ended on a worker thread. */
   get completed(): number {
     return this.#workers.completed;
+  }
+
+  /** Whether no hashing thread is left, so logins fail until the process restarts. */
+  get failed(): boolean {
+    return this.#workers.failed;
   }
 
   async hash(password: string): Promise<string> {

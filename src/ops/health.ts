@@ -14,7 +14,12 @@ export interface CheckResult {
 export interface ReadinessReport {
   /** ok: serving; degraded: serving without Redis; unavailable: not serving (HTTP 503). */
   status: 'ok' | 'degraded' | 'unavailable';
-  checks: { database: CheckResult; migrations: CheckResult & { pending?: string[] }; redis: CheckResult };
+  checks: {
+    database: CheckResult;
+    migrations: CheckResult & { pending?: string[] };
+    redis: CheckResult;
+    passwordHashing: CheckResult;
+  };
 }
 
 export interface VersionReport {
@@ -39,9 +44,28 @@ function withTimeout<T>(work: Promise<T>, ms = probeTimeoutMs): Promise<T> {
 /** The request that a check runs for. Its id goes on the check's log lines. */
 type RequestIdSource = Pick<RequestOrigin, 'requestId'>;
 
-/** Probes the database, its migrations and Redis for /ready and the `health` query. */
+export interface HealthDependencies {
+  db: Database;
+  redis: RedisClient | undefined;
+  logger: Logger;
+  /** Whether the password hashing threads are gone for good, which only a restart repairs. */
+  passwordHashingFailed: () => boolean;
+}
+
+const hashingFailed: CheckResult = { status: 'failed', detail: 'password hashing threads stopped: restart the process' };
+
+/** Probes the database, its migrations, Redis and password hashing for /ready and the `health` query. */
 export class HealthChecks {
-  constructor(private readonly deps: { db: Database; redis: RedisClient | undefined; logger: Logger }) {}
+  constructor(private readonly deps: HealthDependencies) {}
+
+  /**
+   * Returns the failed check once the process cannot recover without a restart, because no
+   * password hashing thread is left, else undefined. GET /health then returns 503, so an
+   * orchestrator restarts the instance.
+   */
+  livenessFailure(): CheckResult | undefined {
+    return this.deps.passwordHashingFailed() ? hashingFailed : undefined;
+  }
 
   /** Runs the checks. A failed check's log line carries the request id of `origin`. */
   async readiness(origin?: RequestIdSource): Promise<ReadinessReport> {
@@ -50,8 +74,10 @@ export class HealthChecks {
       this.checkMigrations(origin),
       this.checkRedis(origin),
     ]);
-    const checks = { database, migrations, redis };
-    if (database.status === 'failed' || migrations.status === 'failed') return { status: 'unavailable', checks };
+    const passwordHashing: CheckResult = this.livenessFailure() ?? { status: 'ok' };
+    const checks = { database, migrations, redis, passwordHashing };
+    const failed = [database, migrations, passwordHashing].some((check) => check.status === 'failed');
+    if (failed) return { status: 'unavailable', checks };
     if (redis.status === 'degraded') return { status: 'degraded', checks };
 
     return { status: 'ok', checks };

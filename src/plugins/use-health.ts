@@ -4,7 +4,7 @@ import { requestIdOf } from './use-request-id.js';
 
 export interface HealthOptions {
   health: HealthChecks;
-  /** Liveness path: 200 while the process serves HTTP. @default /health */
+  /** Liveness path: 200 while the process serves HTTP and can recover by itself, else 503. @default /health */
   livenessPath?: string;
   /** Readiness path: 200 when the database is usable, 503 when not. @default /ready */
   readinessPath?: string;
@@ -29,7 +29,8 @@ export function useHealth(options: HealthOptions): Plugin {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
       if (url.pathname === livenessPath) {
-        endResponse(json({ status: 'ok' }, 200, fetchAPI));
+        const failure = options.health.livenessFailure();
+        endResponse(failure ? json({ status: 'failed', detail: failure.detail }, 503, fetchAPI) : json({ status: 'ok' }, 200, fetchAPI));
       } else if (url.pathname === readinessPath) {
         return options.health
           .readiness({ requestId: requestIdOf(request) })

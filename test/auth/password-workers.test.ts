@@ -155,10 +155,12 @@ describe('password worker pool', () => {
       workerFile: new URL('./missing-password-worker.js', import.meta.url),
     });
     const task = { kind: 'hash', password, cost: 4 } as const;
+    expect(workers.failed).toBe(false);
     await expect(workers.run(task)).rejects.toThrow();
     await expect(workers.run(task)).rejects.toThrow();
     await expect(workers.run(task)).rejects.toBeInstanceOf(PasswordWorkersFailedError);
     expect(workers.threads).toHaveLength(0);
+    expect(workers.failed).toBe(true);
     expect(lines.some((line) => line.includes('no password worker thread is left'))).toBe(true);
     await workers.close();
   });

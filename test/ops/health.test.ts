@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthDocument } from '../generated/graphql.js';
 import { registerPlatformAdmin } from '../support/admins.js';
 import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { PasswordWorkersFailedError } from '../../src/auth/password-workers.js';
+import { PasswordHasher } from '../../src/auth/passwords.js';
+import { createLogger } from '../../src/logger.js';
 import { startRedis } from '../support/processes.js';
 import { registerUser } from '../support/users.js';
 
@@ -35,6 +38,7 @@ describe.each(backends)('health endpoints on %s', (backend) => {
     expect(response.body.checks.database).toEqual({ status: 'ok' });
     expect(response.body.checks.migrations).toEqual({ status: 'ok' });
     expect(response.body.checks.redis).toEqual({ status: 'ok' });
+    expect(response.body.checks.passwordHashing).toEqual({ status: 'ok' });
   });
 
   it('GET /ready is 503 with a pending migration', async () => {
@@ -105,6 +109,51 @@ describe('readiness without Redis', () => {
       await gatehouse.close();
       // stop() waits for an exit event, which a killed process sends only once.
       if (!redisStopped) await redis.stop();
+    }
+  });
+});
+
+/** Returns a hasher whose worker module is missing, after the task that finds no thread left. */
+async function failedHasher(): Promise<PasswordHasher> {
+  const hasher = new PasswordHasher({
+    cost: 4,
+    maxConcurrency: 1,
+    logger: createLogger('silent'),
+    workerFile: new URL('./missing-password-worker.js', import.meta.url),
+  });
+  // Each task before the last one fails with the error of a worker that could not start.
+  for (let attempt = 0; attempt < 10 && !hasher.failed; attempt++) {
+    await hasher.hash('correct horse battery').catch((error: unknown) => error);
+  }
+  await expect(hasher.hash('correct horse battery')).rejects.toBeInstanceOf(PasswordWorkersFailedError);
+
+  return hasher;
+}
+
+describe('health after the password threads stopped', () => {
+  it('fails liveness and readiness until the hasher works', async () => {
+    const gatehouse = await startGatehouse({ backend: 'postgresql' });
+    const working = gatehouse.app.services.hasher;
+    const failed = await failedHasher();
+    try {
+      gatehouse.app.services.hasher = failed;
+      const liveness = await getJson(`${gatehouse.url}/health`);
+      expect(liveness.status).toBe(503);
+      expect(liveness.body.status).toBe('failed');
+      expect(liveness.body.detail).toMatch(/restart/);
+      const readiness = await getJson(`${gatehouse.url}/ready`);
+      expect(readiness.status).toBe(503);
+      expect(readiness.body.status).toBe('unavailable');
+      expect(readiness.body.checks.passwordHashing.status).toBe('failed');
+      expect(readiness.body.checks.database.status).toBe('ok');
+
+      gatehouse.app.services.hasher = working;
+      expect((await getJson(`${gatehouse.url}/health`)).status).toBe(200);
+      expect((await getJson(`${gatehouse.url}/ready`)).body.checks.passwordHashing).toEqual({ status: 'ok' });
+    } finally {
+      gatehouse.app.services.hasher = working;
+      await failed.close();
+      await gatehouse.close();
     }
   });
 });

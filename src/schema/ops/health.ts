@@ -29,6 +29,7 @@ const HealthRef = builder.objectRef<ReadinessReport & { versions: VersionReport 
     database: t.field({ type: HealthCheckRef, resolve: (health) => health.checks.database }),
     migrations: t.field({ type: HealthCheckRef, resolve: (health) => health.checks.migrations }),
     redis: t.field({ type: HealthCheckRef, resolve: (health) => health.checks.redis }),
+    passwordHashing: t.field({ type: HealthCheckRef, resolve: (health) => health.checks.passwordHashing }),
     versions: t.field({ type: VersionsRef, resolve: (health) => health.versions }),
   }),
 });
