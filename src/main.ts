@@ -60,6 +60,14 @@ async function main(): Promise<void> {
     });
     http.closeIdleConnections();
   };
+  // SIGHUP reads the key file again at once. Without a listener, SIGHUP would end the process.
+  process.on('SIGHUP', () => {
+    if (!app.keyReloader) {
+      logger.warn('SIGHUP ignored: JWT_PRIVATE_JWKS contains the keys, so there is no file to read again');
+      return;
+    }
+    void app.keyReloader.reload();
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

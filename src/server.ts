@@ -1,7 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createYoga, type YogaServerInstance, type YogaLogger } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import { publicJwks } from './auth/keys.js';
 import { graphqlPath } from './config/index.js';
 import { isDatabaseUnavailable } from './db/unavailable.js';
 import type { GatehouseContext, ServerContext } from './context.js';
@@ -77,10 +76,19 @@ function maskError(error: unknown, message: string): Error {
   return new GraphQLError(masked.message, { path, extensions: masked.extensions });
 }
 
+/**
+ * Seconds that clients may cache /.well-known/jwks.json: 300, or the key reload interval when
+ * that is shorter. `keys rotate` delays signing with a new key by two reload intervals, so an
+ * instance has one interval to load it and a client cache one interval to expire.
+ */
+function jwksMaxAgeSeconds(reloadSeconds: number): number {
+  return reloadSeconds === 0 ? 300 : Math.min(300, reloadSeconds);
+}
+
 /** Builds the Yoga server from its plugins. It serves /graphql and /.well-known/jwks.json. */
 export function createServer(app: App): GatehouseServer {
   const { config, logger, services } = app;
-  const jwks = JSON.stringify(publicJwks(services.keys));
+  const jwksCacheControl = `public, max-age=${jwksMaxAgeSeconds(config.jwt.keysReloadSeconds)}`;
   const requestOrigin = createOriginResolver(config.trustedProxies);
   const graphiqlDist = config.graphiql ? findGraphiqlDist() : undefined;
   if (config.graphiql && !graphiqlDist) {
@@ -144,8 +152,8 @@ export function createServer(app: App): GatehouseServer {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {
             endResponse(
-              new fetchAPI.Response(jwks, {
-                headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' },
+              new fetchAPI.Response(services.keys.publicJwksJson(), {
+                headers: { 'content-type': 'application/jwk-set+json', 'cache-control': jwksCacheControl },
               }),
             );
           }

@@ -5,7 +5,7 @@ import { AccountService } from './auth/account-service.js';
 import { startCleanupJob, type CleanupJob } from './auth/cleanup.js';
 import { SessionActivity } from './auth/session-activity.js';
 import { AuthService } from './auth/auth-service.js';
-import { loadKeyRing, type KeyRing } from './auth/keys.js';
+import { loadKeys } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
 import {
   MemoryRevocationList,
@@ -26,6 +26,8 @@ import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js
 import { AuditRetentionJob } from './audit/retention.js';
 import { GatehouseMetrics } from './observability/metrics.js';
 import { HealthChecks } from './ops/health.js';
+import { KeyStore } from './auth/key-store.js';
+import { startKeyReloader, type KeyReloader } from './auth/key-reloader.js';
 
 /** The services resolvers call. Resolvers never reach the database on their own. */
 export interface Services {
@@ -33,7 +35,8 @@ export interface Services {
   auth: AuthService;
   sessions: SessionService;
   accessTokens: AccessTokens;
-  keys: KeyRing;
+  /** The signing and verification keys in use. A reload of the key file swaps them. */
+  keys: KeyStore;
   account: AccountService;
   /** Throttled writes of each session's `lastUsedAt`. */
   activity: SessionActivity;
@@ -57,6 +60,12 @@ export interface App {
   services: Services;
   /** Deletes audit events past AUDIT_RETENTION_DAYS; started here, stopped by close(). */
   auditRetention: AuditRetentionJob;
+  /**
+   * Reads the key file again every JWT_KEYS_RELOAD_SECONDS, and on reload() such as main.ts
+   * calls on SIGHUP. Undefined when JWT_PRIVATE_JWKS contains the keys, because the environment
+   * of a running process cannot change. Stopped by close().
+   */
+  keyReloader: KeyReloader | undefined;
   close(): Promise<void>;
 }
 
@@ -73,8 +82,10 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   let built: ReturnType<typeof buildServices> | undefined;
   try {
     await db.migrate();
-    const keys = await loadKeyRing({ ...config.jwt, dataDir: config.dataDir });
-    logger.info({ kid: keys.signing.kid, alg: keys.signing.alg, source: keys.source }, 'signing key loaded');
+    const loadedKeys = await loadKeys({ ...config.jwt, dataDir: config.dataDir });
+    const keys = new KeyStore(loadedKeys.ring, logger);
+    const signing = keys.signingKey();
+    logger.info({ kid: signing.kid, alg: signing.alg, source: loadedKeys.ring.source }, 'signing key loaded');
     const redis = openSharedState(config, logger);
     if (redis) {
       await redis.connect().catch(() => undefined);
@@ -100,6 +111,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       intervalMs: config.audit.retentionIntervalMs,
     });
     auditRetention.start();
+    const keyReloader = startKeyReloader(loadedKeys, keys, config.jwt.keysReloadSeconds, logger);
 
     return {
       config,
@@ -108,7 +120,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       redis,
       services,
       auditRetention,
+      keyReloader,
       async close() {
+        await keyReloader?.stop();
         await cleanup?.stop();
         services.rateLimits.close();
         await services.hasher.close();
@@ -130,7 +144,7 @@ function buildServices(
   config: Config,
   logger: Logger,
   prisma: PrismaClient,
-  keys: KeyRing,
+  keys: KeyStore,
   redis: RedisClient | undefined,
   metrics: GatehouseMetrics,
 ): Omit<Services, OpsServiceName | 'rbac' | 'auditAccess'> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
-import { allowedAlgorithms, type KeyRing } from './keys.js';
+import { allowedAlgorithms } from './keys.js';
+import type { KeyStore } from './key-store.js';
 import { VerifiedTokenCache } from './token-cache.js';
 
 export interface AccessTokenOptions {
@@ -44,7 +45,8 @@ export class AccessTokens {
   readonly #cache: VerifiedTokenCache;
 
   constructor(
-    private readonly keys: KeyRing,
+    /** Current key ring, read on every call, so a reloaded key file applies to the next token. */
+    private readonly keys: KeyStore,
     private readonly options: AccessTokenOptions,
   ) {
     this.#cache = new VerifiedTokenCache(options.cacheSize);
@@ -63,7 +65,7 @@ export class AccessTokens {
     const issuedAt = Math.floor(now / 1000);
     const sessionEnd = sessionExpiresAt ? Math.floor(sessionExpiresAt.getTime() / 1000) : Number.POSITIVE_INFINITY;
     const expiresAt = Math.min(issuedAt + this.options.ttlSeconds, sessionEnd);
-    const { kid, alg, privateKey } = this.keys.signing;
+    const { kid, alg, privateKey } = this.keys.signingKey(now);
     const token = await new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .setSubject(userId)
@@ -82,7 +84,9 @@ export class AccessTokens {
    * without a promise, or undefined when the token must be verified.
    */
   cachedClaims(token: string, now = Date.now()): AccessTokenClaims | undefined {
-    const cached = this.#cache.get(token, (kid) => this.keys.verification.get(kid)?.publicKey, now);
+    // A cached token whose key left the ring, or whose `kid` now names other key material, misses.
+    const verification = this.keys.current().verification;
+    const cached = this.#cache.get(token, (kid) => verification.get(kid)?.publicKey, now);
 
     return cached ? { ...cached } : undefined;
   }
@@ -95,9 +99,10 @@ export class AccessTokens {
   async verify(token: string, now = Date.now()): Promise<AccessTokenClaims> {
     const cached = this.cachedClaims(token, now);
     if (cached) return cached;
+    const verification = this.keys.current().verification;
     let usedKey: { kid: string; publicKey: unknown } | undefined;
     const keyFor = (header: JWTHeaderParameters) => {
-      const key = typeof header.kid === 'string' ? this.keys.verification.get(header.kid) : undefined;
+      const key = typeof header.kid === 'string' ? verification.get(header.kid) : undefined;
       if (!key || key.alg !== header.alg) throw new AccessTokenError('unknown_key');
       usedKey = key;
 

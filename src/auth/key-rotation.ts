@@ -2,16 +2,19 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { ConfigError } from '../config/index.js';
 import { generateSigningJwk, jwkProblem } from './keys.js';
+import { signsFromMember } from './key-activation.js';
 
 /**
- * JWK member recording when a key stopped signing, as seconds since the epoch. It is private
- * to Gatehouse: the published JWK set never carries it.
+ * JWK member recording when a key stops signing, as seconds since the epoch: the activation time
+ * of the key that replaced it. It is private to Gatehouse: the published JWK set never carries it.
  */
 export const retiredAtMember = 'gatehouse_retired_at';
 
 export interface RotationResult {
   /** `kid` of the new signing key. */
   signingKid: string;
+  /** When the new key starts signing, in seconds since the epoch. Until then the previous key signs. */
+  signsFrom: number;
   /** `kid`s of the keys that now only verify. */
   verifyingKids: string[];
   /** `kid`s dropped because every token they signed has expired. */
@@ -19,12 +22,20 @@ export interface RotationResult {
 }
 
 /**
- * Returns a new JWK set whose first key is a new signing key. The previous keys stay to verify
- * the tokens they signed, and the old signing key is stamped as retired now. A key retired more
- * than `retainSeconds` ago is dropped, because no token it signed can still be valid.
+ * Returns a new JWK set whose first key is a new signing key that may sign `activateAfterSeconds`
+ * from now. Instances publish and verify with it as soon as they load the set, and the previous
+ * signing key signs until then. The previous keys stay to verify the tokens they signed, and the
+ * previous signing key is stamped as retired at the new key's activation time. A key retired
+ * more than `retainSeconds` ago is dropped, because no token it signed can still be valid.
  */
-export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.now()): Promise<{ keys: JWK[]; result: RotationResult }> {
+export async function rotateJwks(
+  keys: JWK[],
+  retainSeconds: number,
+  now = Date.now(),
+  activateAfterSeconds = 0,
+): Promise<{ keys: JWK[]; result: RotationResult }> {
   const nowSeconds = Math.floor(now / 1000);
+  const signsFrom = nowSeconds + activateAfterSeconds;
   const retainedKeys: JWK[] = [];
   const droppedKids: string[] = [];
   for (const key of keys) {
@@ -34,14 +45,15 @@ export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.
       droppedKids.push(String(key.kid));
       continue;
     }
-    retainedKeys.push(retiredAt === undefined ? ({ ...key, [retiredAtMember]: nowSeconds } as JWK) : key);
+    retainedKeys.push(retiredAt === undefined ? ({ ...key, [retiredAtMember]: signsFrom } as JWK) : key);
   }
-  const signing = await generateSigningJwk();
+  const signing = { ...(await generateSigningJwk()), [signsFromMember]: signsFrom } as JWK;
 
   return {
     keys: [signing, ...retainedKeys],
     result: {
       signingKid: String(signing.kid),
+      signsFrom,
       verifyingKids: retainedKeys.map((key) => String(key.kid)),
       droppedKids,
     },
@@ -52,7 +64,12 @@ export async function rotateJwks(keys: JWK[], retainSeconds: number, now = Date.
  * Rotates the JWK set stored in `file` in place. The new file is written beside the old one and
  * renamed over it, so a reader sees either the old set or the new one, never a partial file.
  */
-export async function rotateKeyFile(file: string, retainSeconds: number, now = Date.now()): Promise<RotationResult> {
+export async function rotateKeyFile(
+  file: string,
+  retainSeconds: number,
+  now = Date.now(),
+  activateAfterSeconds = 0,
+): Promise<RotationResult> {
   const text = await readFile(file, 'utf8').catch((error: Error) => {
     throw new ConfigError(`Cannot read the key file ${file}: ${error.message}.`);
   });
@@ -67,7 +84,7 @@ export async function rotateKeyFile(file: string, retainSeconds: number, now = D
     const problem = jwkProblem(key);
     if (problem) throw new ConfigError(`Invalid key file ${file}: ${problem}.`);
   }
-  const rotated = await rotateJwks(keys, retainSeconds, now);
+  const rotated = await rotateJwks(keys, retainSeconds, now, activateAfterSeconds);
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify({ keys: rotated.keys }, null, 2), { mode: 0o600 });
   await rename(temporary, file);

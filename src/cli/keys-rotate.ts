@@ -3,13 +3,39 @@ import { generatedKeyFile } from '../auth/keys.js';
 import { rotateKeyFile } from '../auth/key-rotation.js';
 import { loadConfig } from '../config/index.js';
 
+/** Largest accepted `--activate-after`, in seconds: one day. */
+const maxActivateAfterSeconds = 86_400;
+
 /**
- * `keys rotate [--file PATH]`: rotates the JWK set in a file and prints what changed as JSON.
- * Retired keys are kept for one access-token lifetime plus the clock skew, the longest a token
- * they signed can stay valid.
+ * Returns the `--activate-after` delay in seconds, or an error message. The default is two key
+ * reload intervals: one for every instance to load the new set, one for clients that cached the
+ * JWK set to fetch it again (the endpoint's max-age is at most one interval).
+ */
+function activationDelay(value: string | undefined, reloadSeconds: number): number | string {
+  if (value === undefined) {
+    if (reloadSeconds > 0) return 2 * reloadSeconds;
+
+    return 'JWT_KEYS_RELOAD_SECONDS is 0, so instances read the new set only on SIGHUP or a restart. Pass --activate-after SECONDS with the time that takes (0 signs at once).';
+  }
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds > maxActivateAfterSeconds) {
+    return `Invalid --activate-after: "${value}". Use whole seconds from 0 to ${maxActivateAfterSeconds}.`;
+  }
+
+  return seconds;
+}
+
+/**
+ * `keys rotate [--file PATH] [--activate-after SECONDS]`: rotates the JWK set in a file and
+ * prints what changed as JSON. Retired keys are kept for one access-token lifetime plus the
+ * clock skew after they stop signing, the longest a token they signed can stay valid.
  */
 export async function rotateKeysCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { file: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { file: { type: 'string' }, 'activate-after': { type: 'string' } },
+    strict: true,
+  });
   const config = loadConfig();
   if (!values.file && !config.jwt.privateJwksFile && config.jwt.privateJwks) {
     process.stderr.write(
@@ -18,9 +44,15 @@ export async function rotateKeysCommand(args: string[]): Promise<number> {
 
     return 64; // EX_USAGE from sysexits.h
   }
+  const activateAfter = activationDelay(values['activate-after'], config.jwt.keysReloadSeconds);
+  if (typeof activateAfter === 'string') {
+    process.stderr.write(`${activateAfter}\n`);
+
+    return 64;
+  }
   const file = values.file ?? config.jwt.privateJwksFile ?? generatedKeyFile(config.dataDir);
   const retainSeconds = config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds;
-  const result = await rotateKeyFile(file, retainSeconds);
+  const result = await rotateKeyFile(file, retainSeconds, Date.now(), activateAfter);
   process.stdout.write(`${JSON.stringify({ file, ...result })}\n`);
 
   return 0;

@@ -8,10 +8,12 @@ const usage = `Usage: npm run gatehouse -- <command>
 
 Commands:
   keys generate     Print a new private JWK set (Ed25519) for JWT_PRIVATE_JWKS.
-  keys rotate [--file PATH]
+  keys rotate [--file PATH] [--activate-after SECONDS]
                     Put a new signing key first in a JWK set file; older keys keep
                     verifying until every token they signed has expired. Default file:
-                    JWT_PRIVATE_JWKS_FILE, else DATA_DIR/jwks.json. Restart to apply.
+                    JWT_PRIVATE_JWKS_FILE, else DATA_DIR/jwks.json. Running instances
+                    load the file within JWT_KEYS_RELOAD_SECONDS or on SIGHUP, and the
+                    new key signs after SECONDS (default: 2 x JWT_KEYS_RELOAD_SECONDS).
   migrations diff   Print the SQL that takes the migrations to prisma/schema.prisma.
                     Save it as prisma/migrations/<timestamp>_<name>/migration.sql.
   admin grant EMAIL   Make the user with this email a platform admin.

@@ -157,6 +157,13 @@ const environmentSchema = z.object({
    * role check reads the database. @default 30
    */
   ACCESS_CACHE_SECONDS: seconds(0, 300).default(30),
+  /**
+   * Seconds between reads of the JWK set file (JWT_PRIVATE_JWKS_FILE or the generated file in
+   * DATA_DIR), at most 86400. A changed, valid file replaces the keys without a restart, and
+   * SIGHUP reads it at once. 0 turns the timer off, so only SIGHUP or a restart applies a
+   * change. `keys rotate` delays the new key's signing by two intervals by default. @default 30
+   */
+  JWT_KEYS_RELOAD_SECONDS: seconds(0, 86_400).default(30),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -179,6 +186,8 @@ export interface Config {
     privateJwksFile: string | undefined;
     clockSkewSeconds: number;
     accessTokenTtlSeconds: number;
+    /** Seconds between reads of the key file. 0 turns the timer off. */
+    keysReloadSeconds: number;
   };
   session: {
     refreshTokenTtlSeconds: number;
@@ -282,6 +291,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       privateJwksFile: vars.JWT_PRIVATE_JWKS_FILE,
       clockSkewSeconds: vars.JWT_CLOCK_SKEW_SECONDS,
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
+      keysReloadSeconds: vars.JWT_KEYS_RELOAD_SECONDS,
     },
     session: {
       refreshTokenTtlSeconds: vars.REFRESH_TOKEN_TTL_SECONDS,

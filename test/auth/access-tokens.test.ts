@@ -19,8 +19,8 @@ describe('access token verification', () => {
   beforeAll(async () => {
     gatehouse = await startGatehouse();
     user = await registerUser(gatehouse);
-    kid = gatehouse.app.services.keys.signing.kid;
-    serverKey = gatehouse.app.services.keys.signing.privateKey;
+    kid = gatehouse.app.services.keys.signingKey().kid;
+    serverKey = gatehouse.app.services.keys.signingKey().privateKey;
     const attacker = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     attackerKey = attacker.privateKey;
     attackerJwk = await exportJWK(attacker.publicKey);
@@ -103,7 +103,7 @@ describe('access token verification', () => {
   });
 
   it('rejects HS256 keyed with the public key', async () => {
-    const publicJwk = gatehouse.app.services.keys.verification.get(kid)!.publicJwk;
+    const publicJwk = gatehouse.app.services.keys.current().verification.get(kid)!.publicJwk;
     const header = base64url({ alg: 'HS256', typ: 'JWT', kid });
     const payload = base64url({
       sub: user.user.id, sid: user.session.id, jti: 'x', iat: now(), exp: now() + 600,

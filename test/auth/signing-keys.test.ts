@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/index.js';
 import { generateSigningJwk, loadKeyRing } from '../../src/auth/keys.js';
+import { signingKeyAt } from '../../src/auth/key-activation.js';
 
 async function keyOf(alg: string, options: Record<string, unknown> = {}): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...options });
@@ -28,7 +29,7 @@ describe('configured signing keys', () => {
       dataDir: '/nonexistent',
     });
     expect(ring.source).toBe('environment');
-    expect(ring.signing.alg).toBe('EdDSA');
+    expect(signingKeyAt(ring, Date.now()).alg).toBe('EdDSA');
     expect(ring.verification.size).toBe(2);
   });
 

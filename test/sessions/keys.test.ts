@@ -7,7 +7,9 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AccessTokens, AccessTokenError } from '../../src/auth/access-tokens.js';
 import { retiredAtMember, rotateJwks, rotateKeyFile } from '../../src/auth/key-rotation.js';
+import { signsFromMember } from '../../src/auth/key-activation.js';
 import { generateSigningJwk, loadKeyRing, publicJwks } from '../../src/auth/keys.js';
+import { KeyStore } from '../../src/auth/key-store.js';
 
 const options = { issuer: 'gatehouse', audience: 'gatehouse', ttlSeconds: 600, clockSkewSeconds: 0 };
 const userId = '11111111-1111-4111-8111-111111111111';
@@ -17,7 +19,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-keys-'));
 async function tokensFrom(file: string) {
   const ring = await loadKeyRing({ privateJwks: undefined, privateJwksFile: file, dataDir: dir });
 
-  return { ring, tokens: new AccessTokens(ring, options) };
+  return { ring, tokens: new AccessTokens(new KeyStore(ring), options) };
 }
 
 const kidOf = (token: string) =>
@@ -91,5 +93,29 @@ describe('signing key rotation', () => {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] };
     expect(stored.keys.map((key) => key.kid)).toEqual([printed.signingKid, original.kid]);
     expect(printed.verifyingKids).toEqual([original.kid]);
+  });
+
+  it('keys rotate delays the new key', async () => {
+    const file = path.join(dir, 'cli-delay.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }));
+    const run = (args: string[], reloadSeconds: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate', '--file', file, ...args], {
+        env: { ...process.env, NODE_ENV: 'test', DATA_DIR: dir, JWT_KEYS_RELOAD_SECONDS: reloadSeconds },
+        timeout: 60_000,
+      });
+    const before = Math.floor(Date.now() / 1000);
+    const { stdout } = await run(['--activate-after', '120'], '30');
+    const printed = JSON.parse(stdout) as { signingKid: string; signsFrom: number };
+    expect(printed.signsFrom).toBeGreaterThanOrEqual(before + 120);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { keys: Record<string, unknown>[] };
+    expect(stored.keys[0]?.[signsFromMember]).toBe(printed.signsFrom);
+    expect(stored.keys[1]?.[retiredAtMember]).toBe(printed.signsFrom);
+
+    // Without a reload timer there is no default delay, and a bad value is rejected.
+    const noDefault = await run([], '0').catch((error: { code: number }) => error);
+    expect((noDefault as { code: number }).code).toBe(64);
+    const invalid = await run(['--activate-after', 'soon'], '30').catch((error: { code: number }) => error);
+    expect((invalid as { code: number }).code).toBe(64);
+    expect((JSON.parse(readFileSync(file, 'utf8')) as { keys: unknown[] }).keys).toHaveLength(2);
   });
 });
