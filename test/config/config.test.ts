@@ -77,4 +77,12 @@ describe('configuration', () => {
     expect(errorOf({ BCRYPT_NICE_INCREMENT: '20' })).toMatch(/BCRYPT_NICE_INCREMENT/);
     expect(errorOf({ BCRYPT_NICE_INCREMENT: '-1' })).toMatch(/BCRYPT_NICE_INCREMENT/);
   });
+
+  it('reads the key reload interval', () => {
+    expect(loadConfig({}).jwt.keysReloadSeconds).toBe(30);
+    expect(loadConfig({ JWT_KEYS_RELOAD_SECONDS: '0' }).jwt.keysReloadSeconds).toBe(0);
+    expect(errorOf({ JWT_KEYS_RELOAD_SECONDS: '-1' })).toMatch(/JWT_KEYS_RELOAD_SECONDS/);
+    expect(errorOf({ JWT_KEYS_RELOAD_SECONDS: '86401' })).toMatch(/JWT_KEYS_RELOAD_SECONDS/);
+    expect(errorOf({ JWT_KEYS_RELOAD_SECONDS: 'often' })).toMatch(/JWT_KEYS_RELOAD_SECONDS/);
+  });
 });
