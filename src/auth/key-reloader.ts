@@ -86,8 +86,9 @@ export class KeyReloader {
     try {
       ring = await parseKeyRing(text, variable, source, store.current());
     } catch (error) {
-      // The messages of ConfigErrors from parseKeyRing name at most a `kid`. Others are not logged.
-      return this.#fail(error instanceof ConfigError ? error.message : 'invalid key set');
+      // The messages of ConfigErrors from parseKeyRing name at most a `kid`. Other errors are
+      // logged by name only, because their messages could quote the file.
+      return this.#fail(error instanceof ConfigError ? error.message : `invalid key set (${(error as Error).name})`);
     }
     const signing = store.replace(ring);
     const pending = ring.signers.filter((key) => key.signsFrom !== undefined && key.signsFrom * 1000 > Date.now());
