@@ -254,6 +254,39 @@ describe('access cache across instances', () => {
     expect(await eventualRole(second, member, workspace.id, 'EDITOR')).toBe('EDITOR');
   });
 
+  it('local change applies without notification', async () => {
+    const owner = await newUser(first);
+    const member = await newUser(first);
+    const workspace = await createWorkspace(first, owner);
+    const memberId = await addMember(first, owner, workspace.id, member, 'VIEWER');
+    expect(await eventualRole(first, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    expect(await servedFromCache(first, member, workspace.id)).toBe(true);
+    expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    expect(await servedFromCache(second, member, workspace.id)).toBe(true);
+
+    // With the trigger disabled no notification is sent, so only the local forgetAll() refreshes the entry.
+    const { prisma } = first.app.services;
+    await prisma.$executeRawUnsafe('ALTER TABLE workspace_members DISABLE TRIGGER workspace_members_notify_access');
+    try {
+      const changed = await first.op(
+        ChangeMemberRoleDocument,
+        { workspaceId: workspace.id, memberId, role: 'EDITOR' },
+        { token: owner.accessToken },
+      );
+      expect(changed.body.errors).toBeUndefined();
+      const onFirst = await first.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken });
+      expect(onFirst.body.data?.myRole).toBe('EDITOR');
+      // The other instance still serves its cached entry, which shows that no notification came.
+      const onSecond = await second.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken });
+      expect(onSecond.body.data?.myRole).toBe('VIEWER');
+    } finally {
+      await prisma.$executeRawUnsafe('ALTER TABLE workspace_members ENABLE TRIGGER workspace_members_notify_access');
+    }
+    // Clears the stale entry of the second instance for the tests after this one.
+    await prisma.$executeRaw`UPDATE workspace_members SET role = 'editor' WHERE user_id = ${member.user.id}::uuid`;
+    expect(await eventualRole(second, member, workspace.id, 'EDITOR')).toBe('EDITOR');
+  });
+
   it('listener loss and reconnection', async () => {
     const owner = await newUser(first);
     const member = await newUser(first);
