@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
-import { openApp } from './services.js';
+import { openApp, type App } from './services.js';
 
 /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
 const shutdownGraceMs = 10_000;
@@ -19,9 +19,26 @@ async function main(): Promise<void> {
     process.exit(78); // EX_CONFIG from sysexits.h
   }
   const logger = createLogger(config.logLevel);
+  // SIGHUP reads the key file again at once. Without a listener, SIGHUP would end the process, so
+  // the listener is in place before start-up, and a SIGHUP during start-up reloads after it.
+  let app: App | undefined;
+  let reloadWhenStarted = false;
+  const reloadKeys = (started: App) => {
+    if (!started.keyReloader) {
+      logger.warn('SIGHUP ignored: JWT_PRIVATE_JWKS contains the keys, so there is no file to read again');
+      return;
+    }
+    void started.keyReloader.reload();
+  };
+  process.on('SIGHUP', () => {
+    if (app) reloadKeys(app);
+    else reloadWhenStarted = true;
+  });
   logger.info({ env: config.env, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'starting');
-  const app = await openApp(config, logger);
-  const yoga = createServer(app);
+  const opened = await openApp(config, logger);
+  app = opened;
+  if (reloadWhenStarted) reloadKeys(opened);
+  const yoga = createServer(opened);
   const http = createHttpServer(yoga);
   http.listen(config.port, config.host, () => {
     const address = http.address();
@@ -47,7 +64,7 @@ async function main(): Promise<void> {
     idleSweep.unref();
     http.close(() => {
       clearInterval(idleSweep);
-      void app
+      void opened
         .close()
         .then(() => {
           logger.info('stopped');
@@ -60,14 +77,6 @@ async function main(): Promise<void> {
     });
     http.closeIdleConnections();
   };
-  // SIGHUP reads the key file again at once. Without a listener, SIGHUP would end the process.
-  process.on('SIGHUP', () => {
-    if (!app.keyReloader) {
-      logger.warn('SIGHUP ignored: JWT_PRIVATE_JWKS contains the keys, so there is no file to read again');
-      return;
-    }
-    void app.keyReloader.reload();
-  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
