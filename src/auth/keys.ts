@@ -84,10 +84,16 @@ function parseJwks(text: string, variable: string): JWK[] {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new ConfigError(`Invalid ${variable}: expected {"keys":[...]} with at least one key.`);
   }
+  // A `kid` must name one key, because the first key with it would sign and the last one verify.
+  const kids = new Set<string>();
   for (const key of keys as JWK[]) {
     if (typeof key !== 'object' || key === null) throw new ConfigError(`Invalid ${variable}: every key must be a JSON object.`);
     const problem = jwkProblem(key);
     if (problem) throw new ConfigError(`Invalid ${variable}: ${problem}.`);
+    if (kids.has(key.kid!)) {
+      throw new ConfigError(`Invalid ${variable}: two keys have the kid ${key.kid}. Give each key its own "kid".`);
+    }
+    kids.add(key.kid!);
   }
 
   return keys as JWK[];

@@ -52,6 +52,17 @@ describe('configured signing keys', () => {
     expect((await loadError([withoutKid])).message).toMatch(/kid/);
   });
 
+  it('rejects a duplicate kid', async () => {
+    // The first key signs but the last one with its kid would verify, so no token would verify.
+    const signing = await generateSigningJwk();
+    const other = { ...(await generateSigningJwk()), kid: signing.kid };
+    const error = await loadError([signing, other]);
+    expect(error.message).toMatch(/JWT_PRIVATE_JWKS/);
+    expect(error.message).toContain(signing.kid);
+    expect(error.message).not.toContain(signing.d);
+    expect(error.message).not.toContain(other.d);
+  });
+
   it('rejects an empty set and malformed JSON', async () => {
     await expect(
       loadKeyRing({ privateJwks: '{"keys":[]}', privateJwksFile: undefined, dataDir: '/nonexistent' }),
