@@ -15,7 +15,7 @@ function activationDelay(value: string | undefined, reloadSeconds: number): numb
   if (value === undefined) {
     if (reloadSeconds > 0) return 2 * reloadSeconds;
 
-    return 'JWT_KEYS_RELOAD_SECONDS is 0, so instances read the new set only on SIGHUP or a restart. Pass --activate-after SECONDS with the time that takes (0 signs at once).';
+    return 'JWT_KEYS_RELOAD_SECONDS is 0, so instances read the new set only on SIGHUP or a restart. Pass --activate-after SECONDS with the time to signal or restart every instance plus 300, the max-age of /.well-known/jwks.json then (0 signs at once).';
   }
   const seconds = Number(value);
   if (!/^\d+$/.test(value) || seconds > maxActivateAfterSeconds) {
