@@ -78,8 +78,8 @@ function maskError(error: unknown, message: string): Error {
 
 /**
  * Seconds that clients may cache /.well-known/jwks.json: 300, or the key reload interval when
- * that is shorter. `keys rotate` delays signing with a new key by two reload intervals, so an
- * instance has one interval to load it and a client cache one interval to expire.
+ * that is shorter. `keys rotate` delays signing with a new key by two reload intervals plus the
+ * clock skew, so an instance has one interval to load it and a client cache one interval to expire.
  */
 function jwksMaxAgeSeconds(reloadSeconds: number): number {
   return reloadSeconds === 0 ? 300 : Math.min(300, reloadSeconds);

@@ -8,14 +8,15 @@ const maxActivateAfterSeconds = 86_400;
 
 /**
  * Returns the `--activate-after` delay in seconds, or an error message. The default is two key
- * reload intervals: one for every instance to load the new set, one for clients that cached the
- * JWK set to fetch it again (the endpoint's max-age is at most one interval).
+ * reload intervals plus the clock skew. One interval lets every instance load the new set, and
+ * one lets clients that cached the JWK set fetch it again, because the endpoint's max-age is at
+ * most one interval. The skew covers instances whose clocks run ahead of this one.
  */
-function activationDelay(value: string | undefined, reloadSeconds: number): number | string {
+function activationDelay(value: string | undefined, reloadSeconds: number, clockSkewSeconds: number): number | string {
   if (value === undefined) {
-    if (reloadSeconds > 0) return 2 * reloadSeconds;
+    if (reloadSeconds > 0) return 2 * reloadSeconds + clockSkewSeconds;
 
-    return 'JWT_KEYS_RELOAD_SECONDS is 0, so instances read the new set only on SIGHUP or a restart. Pass --activate-after SECONDS with the time to signal or restart every instance plus 300, the max-age of /.well-known/jwks.json then (0 signs at once).';
+    return 'JWT_KEYS_RELOAD_SECONDS is 0, so instances read the new set only on SIGHUP or a restart. Pass --activate-after SECONDS with the time to signal or restart every instance, plus 300 for the max-age of /.well-known/jwks.json, plus JWT_CLOCK_SKEW_SECONDS (0 signs at once).';
   }
   const seconds = Number(value);
   if (!/^\d+$/.test(value) || seconds > maxActivateAfterSeconds) {
@@ -44,7 +45,7 @@ export async function rotateKeysCommand(args: string[]): Promise<number> {
 
     return 64; // EX_USAGE from sysexits.h
   }
-  const activateAfter = activationDelay(values['activate-after'], config.jwt.keysReloadSeconds);
+  const activateAfter = activationDelay(values['activate-after'], config.jwt.keysReloadSeconds, config.jwt.clockSkewSeconds);
   if (typeof activateAfter === 'string') {
     process.stderr.write(`${activateAfter}\n`);
 

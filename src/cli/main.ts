@@ -13,7 +13,8 @@ Commands:
                     verifying until every token they signed has expired. Default file:
                     JWT_PRIVATE_JWKS_FILE, else DATA_DIR/jwks.json. Running instances
                     load the file within JWT_KEYS_RELOAD_SECONDS or on SIGHUP, and the
-                    new key signs after SECONDS (default: 2 x JWT_KEYS_RELOAD_SECONDS).
+                    new key signs after SECONDS (default: 2 x JWT_KEYS_RELOAD_SECONDS
+                    + JWT_CLOCK_SKEW_SECONDS).
   migrations diff   Print the SQL that takes the migrations to prisma/schema.prisma.
                     Save it as prisma/migrations/<timestamp>_<name>/migration.sql.
   admin grant EMAIL   Make the user with this email a platform admin.

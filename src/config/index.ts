@@ -161,7 +161,8 @@ const environmentSchema = z.object({
    * Seconds between reads of the JWK set file (JWT_PRIVATE_JWKS_FILE or the generated file in
    * DATA_DIR), at most 86400. A changed, valid file replaces the keys without a restart, and
    * SIGHUP reads it at once. 0 turns the timer off, so only SIGHUP or a restart applies a
-   * change. `keys rotate` delays the new key's signing by two intervals by default. @default 30
+   * change. `keys rotate` delays the new key's signing by two intervals plus
+   * JWT_CLOCK_SKEW_SECONDS by default. @default 30
    */
   JWT_KEYS_RELOAD_SECONDS: seconds(0, 86_400).default(30),
 });

@@ -118,4 +118,22 @@ describe('signing key rotation', () => {
     expect((invalid as { code: number }).code).toBe(64);
     expect((JSON.parse(readFileSync(file, 'utf8')) as { keys: unknown[] }).keys).toHaveLength(2);
   });
+
+  it('default delay adds the clock skew', async () => {
+    // An instance whose clock runs ahead by up to the skew starts signing that much earlier, so
+    // the two reload intervals alone would let it sign before a cached JWK set expires.
+    const file = path.join(dir, 'cli-default-delay.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }));
+    const before = Math.floor(Date.now() / 1000);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate', '--file', file],
+      {
+        env: { ...process.env, NODE_ENV: 'test', DATA_DIR: dir, JWT_KEYS_RELOAD_SECONDS: '30', JWT_CLOCK_SKEW_SECONDS: '300' },
+        timeout: 60_000,
+      },
+    );
+    const printed = JSON.parse(stdout) as { signsFrom: number };
+    expect(printed.signsFrom).toBeGreaterThanOrEqual(before + 2 * 30 + 300);
+  });
 });
