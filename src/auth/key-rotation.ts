@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
 import { ConfigError } from '../config/index.js';
 import { generateSigningJwk, jwkProblem } from './keys.js';
@@ -61,8 +61,9 @@ export async function rotateJwks(
 }
 
 /**
- * Rotates the JWK set stored in `file` in place. The new file is written beside the old one and
- * renamed over it, so a reader sees either the old set or the new one, never a partial file.
+ * Rotates the JWK set stored in `file` in place, holding `<file>.lock` so that a second rotation
+ * fails instead of undoing this one. The new set is renamed over the old file, so readers never
+ * see a partial file, and keeps its owner, group and permissions minus access for other users.
  */
 export async function rotateKeyFile(
   file: string,
@@ -70,9 +71,31 @@ export async function rotateKeyFile(
   now = Date.now(),
   activateAfterSeconds = 0,
 ): Promise<RotationResult> {
+  const lock = `${file}.lock`;
+  const lockHandle = await open(lock, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw new ConfigError(`Cannot create the lock file ${lock}: ${error.message}.`);
+    throw new ConfigError(
+      `Another keys rotate is running on ${file}, or one stopped before it finished. If none is running, delete ${lock} and try again.`,
+    );
+  });
+  try {
+    return await rotateLockedKeyFile(file, retainSeconds, now, activateAfterSeconds);
+  } finally {
+    await lockHandle.close();
+    await unlink(lock);
+  }
+}
+
+async function rotateLockedKeyFile(
+  file: string,
+  retainSeconds: number,
+  now: number,
+  activateAfterSeconds: number,
+): Promise<RotationResult> {
   const text = await readFile(file, 'utf8').catch((error: Error) => {
     throw new ConfigError(`Cannot read the key file ${file}: ${error.message}.`);
   });
+  const { mode, uid, gid } = await stat(file);
   let keys: JWK[];
   try {
     keys = (JSON.parse(text) as { keys: JWK[] }).keys;
@@ -87,7 +110,15 @@ export async function rotateKeyFile(
   const rotated = await rotateJwks(keys, retainSeconds, now, activateAfterSeconds);
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify({ keys: rotated.keys }, null, 2), { mode: 0o600 });
-  await rename(temporary, file);
+  try {
+    // Only root may give a file away; other users keep their own files, so their chown is skipped.
+    if (process.getuid?.() === 0) await chown(temporary, uid, gid);
+    await chmod(temporary, mode & 0o770);
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 
   return rotated.result;
 }

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AccessTokens, AccessTokenError } from '../../src/auth/access-tokens.js';
+import { ConfigError } from '../../src/config/index.js';
 import { retiredAtMember, rotateJwks, rotateKeyFile } from '../../src/auth/key-rotation.js';
 import { signsFromMember } from '../../src/auth/key-activation.js';
 import { generateSigningJwk, loadKeyRing, publicJwks } from '../../src/auth/keys.js';
@@ -31,13 +32,15 @@ describe('signing key rotation', () => {
   it('old tokens verify after rotation and new ones use the new kid', async () => {
     const file = path.join(dir, 'rotate.json');
     const original = await generateSigningJwk();
-    writeFileSync(file, JSON.stringify({ keys: [original] }));
+    writeFileSync(file, JSON.stringify({ keys: [original] }), { mode: 0o644 });
+    chmodSync(file, 0o644);
     const before = await tokensFrom(file);
     const oldToken = (await before.tokens.sign(userId, sessionId)).token;
 
     const result = await rotateKeyFile(file, 600);
     expect(result.verifyingKids).toEqual([original.kid]);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // The permissions of the old file stay, except any access for other users.
+    expect(statSync(file).mode & 0o777).toBe(0o640);
     const after = await tokensFrom(file);
     expect((await after.tokens.verify(oldToken)).sessionId).toBe(sessionId);
     const newToken = (await after.tokens.sign(userId, sessionId)).token;
@@ -47,6 +50,51 @@ describe('signing key rotation', () => {
     const published = publicJwks(after.ring).keys;
     expect(published.map((key) => key.kid)).toEqual([result.signingKid, original.kid]);
     expect(published.some((key) => 'd' in key || retiredAtMember in key)).toBe(false);
+  });
+
+  it('keeps a private key file private', async () => {
+    const file = path.join(dir, 'private.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }), { mode: 0o600 });
+    chmodSync(file, 0o600);
+    await rotateKeyFile(file, 600);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it.runIf(process.getuid?.() === 0)('keeps the owner and group as root', async () => {
+    const file = path.join(dir, 'owned.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }), { mode: 0o640 });
+    // 65534 is the conventional nobody/nogroup id; any id other than root's shows the effect.
+    chownSync(file, 65534, 65534);
+    await rotateKeyFile(file, 600);
+    expect(statSync(file).uid).toBe(65534);
+    expect(statSync(file).gid).toBe(65534);
+  });
+
+  it('one of two rotations at once fails', async () => {
+    const file = path.join(dir, 'concurrent.json');
+    writeFileSync(file, JSON.stringify({ keys: [await generateSigningJwk()] }), { mode: 0o600 });
+    const outcomes = await Promise.allSettled([rotateKeyFile(file, 600), rotateKeyFile(file, 600)]);
+    const done = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(done).toHaveLength(1);
+    expect(failed).toHaveLength(1);
+    expect((failed[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConfigError);
+    const { signingKid } = (done[0] as PromiseFulfilledResult<{ signingKid: string }>).value;
+    const keys = (JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] }).keys;
+    expect(keys[0]!.kid).toBe(signingKid);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('refuses to rotate while a lock file remains', async () => {
+    const file = path.join(dir, 'locked.json');
+    const text = JSON.stringify({ keys: [await generateSigningJwk()] });
+    writeFileSync(file, text, { mode: 0o600 });
+    writeFileSync(`${file}.lock`, '');
+    await expect(rotateKeyFile(file, 600)).rejects.toThrow(/delete .*\.lock/);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    rmSync(`${file}.lock`);
+    await rotateKeyFile(file, 600);
+    expect(readFileSync(file, 'utf8')).not.toBe(text);
   });
 
   it('drops keys retired longer than the retention', async () => {
