@@ -16,6 +16,24 @@ export interface KeyReloaderOptions {
   /** Seconds between reads of the file. 0 turns the timer off, so only reload() reads it. */
   intervalSeconds: number;
   logger: Logger;
+  /**
+   * How long one read of the file may take before it counts as failed, so a read that hangs, as
+   * on unreachable network storage, does not hold up later reloads or close(). @default 5000
+   */
+  readTimeoutMs?: number;
+}
+
+/** Resolves with `read`, or rejects with code ETIMEDOUT when it takes longer than `timeoutMs`. */
+async function within<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('read timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+  });
+  try {
+    return await Promise.race([read, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Result of one reload: the ring was swapped, the file had not changed, or it was rejected. */
@@ -33,6 +51,11 @@ export class KeyReloader {
   /** The reload running or last run. Reloads run one after another, never two at once. */
   #queue: Promise<ReloadOutcome> = Promise.resolve('unchanged');
   #stopped = false;
+  /**
+   * A read that timed out and has not ended yet. It holds a thread of the libuv pool, which
+   * WebCrypto token checks also use, so no second read starts until it ends.
+   */
+  #hungRead: Promise<unknown> | undefined;
 
   constructor(private readonly options: KeyReloaderOptions) {
     this.#loadedText = options.loadedText;
@@ -74,7 +97,7 @@ export class KeyReloader {
     const { file, variable, source, store, logger } = this.options;
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await this.#read(file);
     } catch (error) {
       return this.#fail(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
     }
@@ -103,6 +126,26 @@ export class KeyReloader {
     );
 
     return 'reloaded';
+  }
+
+  async #read(file: string): Promise<string> {
+    if (this.#hungRead) throw Object.assign(new Error('an earlier read has not ended'), { code: 'EBUSY' });
+    const read = readFile(file, 'utf8');
+    try {
+      return await within(read, this.options.readTimeoutMs ?? 5000);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+        const hung = read.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.#hungRead = hung;
+        void hung.then(() => {
+          if (this.#hungRead === hung) this.#hungRead = undefined;
+        });
+      }
+      throw error;
+    }
   }
 
   #fail(reason: string): ReloadOutcome {

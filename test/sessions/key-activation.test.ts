@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { JWK } from 'jose';
@@ -167,5 +168,32 @@ describe('key reloader', () => {
     expect(store.signingKey().kid).toBe(added.kid);
     await reloader.stop();
     expect(await reloader.reload()).toBe('unchanged');
+  });
+  it('fails a read that hangs and starts no second one', async () => {
+    // Opening a FIFO for reading blocks until a writer opens it, like a read on stuck storage.
+    const fifo = path.join(dir, 'hanging.json');
+    execFileSync('mkfifo', [fifo]);
+    const original = await generateSigningJwk();
+    const { logger, lines } = memoryLogger();
+    const reloader = new KeyReloader({
+      store: new KeyStore(await ringOf([original]), logger),
+      file: fifo,
+      variable: 'JWT_PRIVATE_JWKS_FILE',
+      source: 'file',
+      loadedText: setOf([original]),
+      intervalSeconds: 0,
+      logger,
+      readTimeoutMs: 200,
+    });
+    try {
+      expect(await reloader.reload()).toBe('failed');
+      expect(await reloader.reload()).toBe('failed');
+      const reasons = lines.filter((line) => line.level === 50).map((line) => line.reason);
+      expect(reasons).toEqual(['cannot read the file (ETIMEDOUT)', 'cannot read the file (EBUSY)']);
+      await reloader.stop();
+    } finally {
+      // A writer unblocks the pending open, so the libuv thread it holds is freed.
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    }
   });
 });
