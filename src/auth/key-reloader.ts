@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import { withTimeout } from '../timeout.js';
 import { parseKeyRing, type KeyRing, type LoadedKeys } from './keys.js';
 import type { KeyStore } from './key-store.js';
 
@@ -23,19 +24,6 @@ export interface KeyReloaderOptions {
   readTimeoutMs?: number;
 }
 
-/** Resolves with `read`, or rejects with code ETIMEDOUT when it takes longer than `timeoutMs`. */
-async function within<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('read timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-  });
-  try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Result of one reload: the ring was swapped, the file had not changed, or it was rejected. */
 export type ReloadOutcome = 'reloaded' | 'unchanged' | 'failed';
 
@@ -52,7 +40,7 @@ export class KeyReloader {
   #queue: Promise<ReloadOutcome> = Promise.resolve('unchanged');
   #stopped = false;
   /**
-   * A read that timed out and has not ended yet. It holds a thread of the libuv pool, which
+   * A read that timed out and has not ended yet. It occupies a thread of the libuv pool, which
    * WebCrypto token checks also use, so no second read starts until it ends.
    */
   #hungRead: Promise<unknown> | undefined;
@@ -132,7 +120,7 @@ export class KeyReloader {
     if (this.#hungRead) throw Object.assign(new Error('an earlier read has not ended'), { code: 'EBUSY' });
     const read = readFile(file, 'utf8');
     try {
-      return await within(read, this.options.readTimeoutMs ?? 5000);
+      return await withTimeout(read, this.options.readTimeoutMs ?? 5000);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
         const hung = read.then(

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { readMigrations } from '../db/schema-engine.js';
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
+import { withTimeout } from '../timeout.js';
 
 /** Readiness of one dependency. `detail` is a fixed phrase, never an error message. */
 export interface CheckResult {
@@ -32,14 +33,8 @@ export interface VersionReport {
 /** How long one readiness probe may take before it counts as failed. */
 const probeTimeoutMs = 1500;
 
-function withTimeout<T>(work: Promise<T>, ms = probeTimeoutMs): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
+const probed = <T>(work: Promise<T>): Promise<T> => withTimeout(work, probeTimeoutMs);
 
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** The request that a check runs for. Its id goes on the check's log lines. */
 type RequestIdSource = Pick<RequestOrigin, 'requestId'>;
@@ -92,7 +87,7 @@ export class HealthChecks {
 
   private async checkDatabase(origin: RequestIdSource | undefined): Promise<CheckResult> {
     try {
-      await withTimeout(this.deps.db.prisma.$queryRaw`SELECT 1`);
+      await probed(this.deps.db.prisma.$queryRaw`SELECT 1`);
       return { status: 'ok' };
     } catch (error) {
       requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: database check failed');
@@ -103,7 +98,7 @@ export class HealthChecks {
   /** Compares the applied migrations in _prisma_migrations with the migration folders shipped. */
   private async checkMigrations(origin: RequestIdSource | undefined): Promise<CheckResult & { pending?: string[] }> {
     try {
-      const rows = await withTimeout(
+      const rows = await probed(
         this.deps.db.prisma.$queryRaw<{ migration_name: string }[]>`
           SELECT migration_name FROM _prisma_migrations
           WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
@@ -124,7 +119,7 @@ export class HealthChecks {
     const { redis } = this.deps;
     if (!redis) return { status: 'disabled', detail: 'REDIS_URL and REDIS_CLUSTER_NODES not set: single-instance mode' };
     try {
-      await withTimeout(redis.ping());
+      await probed(redis.ping());
       return { status: 'ok' };
     } catch (error) {
       requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: redis check failed');
@@ -134,7 +129,7 @@ export class HealthChecks {
 
   private async postgresVersion(origin: RequestIdSource | undefined): Promise<string | null> {
     try {
-      const rows = await withTimeout(this.deps.db.prisma.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version') AS version`);
+      const rows = await probed(this.deps.db.prisma.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version') AS version`);
       return rows[0]?.version ?? null;
     } catch (error) {
       requestLogger(this.deps.logger, origin).warn({ err: error }, 'reading the PostgreSQL version failed');
@@ -145,7 +140,7 @@ export class HealthChecks {
   private async redisVersion(origin: RequestIdSource | undefined): Promise<string | null> {
     if (!this.deps.redis) return null;
     try {
-      const info = await withTimeout(this.deps.redis.info('server'));
+      const info = await probed(this.deps.redis.info('server'));
       return /^redis_version:(\S+)/m.exec(info)?.[1] ?? null;
     } catch (error) {
       requestLogger(this.deps.logger, origin).warn({ err: error }, 'reading the Redis version failed');

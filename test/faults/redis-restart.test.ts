@@ -63,8 +63,13 @@ function startPhasedLoad(gatehouse: TestGatehouse, tokens: string[]) {
     setPhase(next: Phase) {
       phase = next;
     },
-    collected: (wanted: Phase, count = tokens.length) =>
-      eventually(async () => samples.filter((sample) => sample.phase === wanted).length >= count),
+    collected: (target: Phase, count = tokens.length) =>
+      eventually(async () => samples.filter((sample) => sample.phase === target).length >= count),
+    /** The `extensions.rateLimit.degraded` flag of each response of `target`. */
+    degradedIn: (target: Phase) =>
+      samples
+        .filter((sample) => sample.phase === target)
+        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded),
     async stop() {
       running = false;
       await load;
@@ -91,7 +96,7 @@ describe('redis killed under load', () => {
     const revokedDuring = await registerUser(gatehouse);
     await boundedGql(gatehouse.url, { query: 'mutation { logoutAll }', token: revokedBefore.accessToken });
 
-    const { samples, setPhase, collected, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
+    const { samples, setPhase, collected, degradedIn, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
     const rejected = async (token: string) =>
       codeOf(await boundedGql(gatehouse.url, { query: '{ identity { userId } }', token }));
 
@@ -118,10 +123,6 @@ describe('redis killed under load', () => {
     expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status >= 500).map((sample) => sample.response.body)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.status)).toEqual([]);
-    const degradedIn = (wanted: Phase) =>
-      samples
-        .filter((sample) => sample.phase === wanted)
-        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
     expect(degradedIn('before').length).toBeGreaterThan(0);
     expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);
     expect(degradedIn('outage').filter((degraded) => degraded).length).toBeGreaterThan(0);
@@ -164,7 +165,7 @@ describe('redis paused under load', () => {
 
   it('falls back while paused, then recovers', async () => {
     const users = await Promise.all(Array.from({ length: clients }, () => registerUser(gatehouse)));
-    const { samples, setPhase, collected, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
+    const { samples, setPhase, collected, degradedIn, stop } = startPhasedLoad(gatehouse, users.map((user) => user.accessToken));
 
     expect(await collected('before')).toBe(true);
     redis.process.kill('SIGSTOP');
@@ -183,10 +184,6 @@ describe('redis paused under load', () => {
 
     expect(samples.filter((sample) => sample.response.hung)).toEqual([]);
     expect(samples.filter((sample) => sample.response.status !== 200).map((sample) => sample.response.body)).toEqual([]);
-    const degradedIn = (wanted: Phase) =>
-      samples
-        .filter((sample) => sample.phase === wanted)
-        .map((sample) => (sample.response.body.extensions?.rateLimit as { degraded: boolean }).degraded);
     expect(degradedIn('before').every((degraded) => !degraded)).toBe(true);
     expect(degradedIn('outage').filter((degraded) => degraded).length).toBeGreaterThan(0);
     expect(degradedIn('after').every((degraded) => !degraded)).toBe(true);
