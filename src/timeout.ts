@@ -1,6 +1,6 @@
 /**
  * Resolves or rejects as `work` does, or rejects with an error of code `ETIMEDOUT` when `work`
- * takes longer than `ms`. The work itself keeps running; only the wait for it ends.
+ * takes longer than `ms`. The work itself keeps running, because only the wait for it ends.
  */
 export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
