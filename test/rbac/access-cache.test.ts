@@ -199,14 +199,33 @@ describe.each(backends)('access cache on %s', (backend) => {
     expect((await gatehouse.op(MyRoleDocument, { workspaceId: workspace.id }, { token: member.accessToken })).body.data?.myRole).toBe('ADMIN');
   });
 
-  it('sees changes made with SQL', async () => {
-    const { prisma } = gatehouse.app.services;
+  /** Adds a new user to a new workspace as VIEWER and waits until the server reports that role. */
+  const newViewer = async () => {
     const owner = await newUser(gatehouse);
     const member = await newUser(gatehouse);
     const workspace = await createWorkspace(gatehouse, owner);
     await addMember(gatehouse, owner, workspace.id, member, 'VIEWER');
     expect(await eventualRole(gatehouse, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+
+    return { member, workspace };
+  };
+
+  it('sees changes made with SQL', async () => {
+    const { prisma } = gatehouse.app.services;
+    const { member, workspace } = await newViewer();
     await prisma.$executeRaw`UPDATE workspace_members SET role = 'editor' WHERE user_id = ${member.user.id}::uuid`;
+    expect(await eventualRole(gatehouse, member, workspace.id, 'EDITOR')).toBe('EDITOR');
+  });
+
+  it('sees changes applied in replica mode', async () => {
+    const { prisma } = gatehouse.app.services;
+    const { member, workspace } = await newViewer();
+    expect(await servedFromCache(gatehouse, member, workspace.id)).toBe(true);
+    // A logical replication subscriber applies changes in this mode, where ordinary triggers stay silent.
+    await prisma.$transaction([
+      prisma.$executeRawUnsafe('SET LOCAL session_replication_role = replica'),
+      prisma.$executeRaw`UPDATE workspace_members SET role = 'editor' WHERE user_id = ${member.user.id}::uuid`,
+    ]);
     expect(await eventualRole(gatehouse, member, workspace.id, 'EDITOR')).toBe('EDITOR');
   });
 
