@@ -97,8 +97,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     // The health checks are built before the hasher, so they read it from the services when they run.
     const ops = buildOpsServices(logger, db, redis, () => services.hasher.failed);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
-    const rbac = buildRbacServices(db.prisma, logger, access.cache);
     built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics);
+    const { rateLimits } = built;
+    const rbac = buildRbacServices(db.prisma, logger, access.cache, (key, ttlMs, origin) => rateLimits.markOnce(key, ttlMs, origin));
     const services: Services = { ...ops, ...built, rbac, auditAccess: membershipAuditAccess(rbac.permissions) };
     // The stand-in hash for unknown emails exists before the first login, so that login costs
     // one comparison like any other.

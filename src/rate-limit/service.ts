@@ -67,6 +67,15 @@ export class RateLimitService {
     return decision;
   }
 
+  /**
+   * Returns true for the first call with `key` within `ttlMs` across every instance that shares
+   * this Redis, and false for the calls after it. Without Redis, or while it is down, the mark is
+   * kept in this process.
+   */
+  markOnce(key: string, ttlMs: number, origin?: RequestOrigin): Promise<boolean> {
+    return this.#store.markOnce(key, ttlMs, origin);
+  }
+
   close(): void {
     this.#store.close();
   }

@@ -3,6 +3,10 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { requestLogger, type Logger } from '../logger.js';
 import type { Actor } from './actor.js';
 import type { WorkspaceRole } from './roles.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
+
+/** Marks a key for `ttlMs` and returns whether it was not marked yet, across instances. */
+export type SharedMark = (key: string, ttlMs: number, origin?: RequestOrigin) => Promise<boolean>;
 
 export interface AccessDenialOptions {
   prisma: PrismaClient;
@@ -15,12 +19,17 @@ export interface AccessDenialOptions {
    * @default 10000
    */
   maxEntries?: number;
+  /**
+   * Mark shared between instances, such as the rate limits' Redis. With it, the whole
+   * deployment writes one event per pair and window instead of one per instance.
+   */
+  sharedMark?: SharedMark;
 }
 
 /**
  * Audits denied workspace access as `access.denied`, at most once per user and workspace per
- * window, so a client that retries in a loop cannot fill the audit log. Kept in this process's
- * memory: with several instances, each writes its own one event per window.
+ * window, so a client that retries in a loop cannot fill the audit log. Each instance remembers
+ * the pairs it wrote, and with `sharedMark` the instances also agree on one event per window.
  */
 export class AccessDenials {
   private readonly lastWritten = new Map<string, number>();
@@ -39,6 +48,7 @@ export class AccessDenials {
     const last = this.lastWritten.get(key);
     if (last !== undefined && now - last < this.windowMs) return;
     this.remember(key, now);
+    if (!(await this.isFirstAcrossInstances(key, actor.origin))) return;
     const logger = requestLogger(this.options.logger, actor.origin);
     logger.info({ userId: actor.userId, workspaceId, requiredRole, reason }, 'workspace access denied');
     try {
@@ -50,6 +60,14 @@ export class AccessDenials {
     } catch (error) {
       logger.error({ err: error, userId: actor.userId, workspaceId }, 'writing access.denied failed');
     }
+  }
+
+  /** Asks the shared mark whether another instance wrote this pair within the window. */
+  private async isFirstAcrossInstances(key: string, origin: RequestOrigin): Promise<boolean> {
+    const { sharedMark } = this.options;
+    if (!sharedMark) return true;
+
+    return sharedMark(`gatehouse:access-denied:${key}`, this.windowMs, origin);
   }
 
   private remember(key: string, now: number): void {

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import type { AccessCache } from './access-cache.js';
-import { AccessDenials } from './access-denials.js';
+import { AccessDenials, type SharedMark } from './access-denials.js';
 import { MemberService } from './member-service.js';
 import { PermissionService } from './permission-service.js';
 import { WorkspaceService } from './workspace-service.js';
@@ -17,12 +17,18 @@ export interface RbacServices {
   logger: Logger;
 }
 
-export function buildRbacServices(prisma: PrismaClient, logger: Logger, access: AccessCache): RbacServices {
+/** Builds the services; `sharedMark` lets instances agree on one `access.denied` event per window. */
+export function buildRbacServices(
+  prisma: PrismaClient,
+  logger: Logger,
+  access: AccessCache,
+  sharedMark?: SharedMark,
+): RbacServices {
   return {
     workspaces: new WorkspaceService(prisma),
     members: new MemberService(prisma),
     permissions: new PermissionService(prisma),
-    denials: new AccessDenials({ prisma, logger }),
+    denials: new AccessDenials({ prisma, logger, sharedMark }),
     access,
     logger,
   };

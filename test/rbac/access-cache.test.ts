@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessCache, type AccessSnapshot } from '../../src/rbac/access-cache.js';
 import { ChangeMemberRoleDocument, MyRoleDocument, RateLimitConfigsDocument } from '../generated/graphql.js';
-import { backends, createTestDatabase, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { backends, startGatehouse, startInstancePair, type InstancePair, type TestGatehouse } from '../support/gatehouse.js';
 import { addMember, createWorkspace, newUser, type Member } from './helpers.js';
 
 const snapshot = (role: 'viewer' | 'owner'): AccessSnapshot => ({ roles: new Map([['w', role]]) });
@@ -248,19 +248,16 @@ describe.each(backends)('access cache on %s', (backend) => {
 });
 
 describe('access cache across instances', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pair: InstancePair;
   let first: TestGatehouse;
   let second: TestGatehouse;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    first = await startGatehouse({ databaseUrl: database.url, env });
-    second = await startGatehouse({ databaseUrl: database.url, dataDir: first.config.dataDir, env });
+    pair = await startInstancePair(env);
+    ({ first, second } = pair);
   });
   afterAll(async () => {
-    await second?.close();
-    await first?.close();
-    await database?.drop();
+    await pair?.close();
   });
 
   it('change on one instance reaches another', async () => {

@@ -12,7 +12,7 @@ import {
   WorkspaceDocument,
   WorkspacesDocument,
 } from '../generated/graphql.js';
-import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { backends, startGatehouse, startInstancePair, type InstancePair, type TestGatehouse } from '../support/gatehouse.js';
 import { uniqueEmail } from '../support/users.js';
 import { addMember, createWorkspace, expectError, newUser, workspaceActions, type Member } from './helpers.js';
 
@@ -378,5 +378,33 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
       cached = loads() === sent;
     }
     expect(cached).toBe(true);
+  });
+});
+
+describe('access denials across instances', () => {
+  let pair: InstancePair;
+  let first: TestGatehouse;
+  let second: TestGatehouse;
+
+  beforeAll(async () => {
+    pair = await startInstancePair();
+    ({ first, second } = pair);
+  });
+  afterAll(async () => {
+    await pair?.close();
+  });
+
+  it('audits one denial for the deployment', async () => {
+    const owner = await newUser(first);
+    const target = await createWorkspace(first, owner, 'Shared');
+    const intruder = await newUser(first);
+    for (const gatehouse of [first, second, first, second]) {
+      const response = await gatehouse.op(WorkspaceDocument, { id: target.id }, { token: intruder.accessToken });
+      expectError(response, 'NOT_FOUND', ['workspace']);
+    }
+    const denied = await first.app.services.prisma.auditLog.findMany({
+      where: { action: 'access.denied', actorId: intruder.user.id },
+    });
+    expect(denied).toHaveLength(1);
   });
 });

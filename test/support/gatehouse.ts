@@ -155,3 +155,30 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     },
   };
 }
+
+export interface InstancePair {
+  first: TestGatehouse;
+  second: TestGatehouse;
+  /** Stops both instances and drops their database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts two instances on one new database, the test Redis and one key folder, as a deployment
+ * of several instances runs. `env` applies to both.
+ */
+export async function startInstancePair(env: Record<string, string> = {}): Promise<InstancePair> {
+  const database = await createTestDatabase();
+  const first = await startGatehouse({ databaseUrl: database.url, env });
+  const second = await startGatehouse({ databaseUrl: database.url, dataDir: first.config.dataDir, env });
+
+  return {
+    first,
+    second,
+    async close() {
+      await second.close();
+      await first.close();
+      await database.drop();
+    },
+  };
+}
