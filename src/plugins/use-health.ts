@@ -30,7 +30,8 @@ export function useHealth(options: HealthOptions): Plugin {
       if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
       if (url.pathname === livenessPath) {
         const failure = options.health.livenessFailure();
-        endResponse(failure ? json({ status: 'failed', detail: failure.detail }, 503, fetchAPI) : json({ status: 'ok' }, 200, fetchAPI));
+        const body = failure ? { status: 'failed', detail: failure.detail } : { status: 'ok' };
+        endResponse(json(body, failure ? 503 : 200, fetchAPI));
       } else if (url.pathname === readinessPath) {
         return options.health
           .readiness({ requestId: requestIdOf(request) })
