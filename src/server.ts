@@ -15,6 +15,7 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRateLimits } from './plugins/use-rate-limits.js';
 import { buildSchema } from './schema/index.js';
 import { useSessionCheck } from './plugins/use-session-check.js';
+import { useScopeCacheRelease } from './plugins/use-scope-cache-release.js';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit.js';
 import type { App } from './services.js';
 import { findGraphiqlDist } from './graphiql/assets.js';
@@ -148,6 +149,7 @@ export function createServer(app: App): GatehouseServer {
       useIntrospectionControl({ enabled: config.isProduction }),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
       useErrorLogging(),
+      useScopeCacheRelease(),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {
