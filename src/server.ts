@@ -29,6 +29,8 @@ import { useMetrics } from './plugins/use-metrics.js';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.js';
 import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js';
 import { loggedErrors, useErrorLogging } from './plugins/use-error-logging.js';
+import { isMaskedOriginal, rememberMaskedError } from './plugins/use-error-logging.js';
+import { useRequestFailureLogging } from './plugins/use-request-failure-logging.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -39,18 +41,20 @@ const ignore = () => {};
 
 /**
  * Adapts pino to the logger interface Yoga calls for its own messages. Yoga passes no request,
- * so these lines carry no request id. Errors in `logged` were already written with the id by
- * useErrorLogging and are skipped. Yoga writes several debug messages per request, so below the
- * debug level they go to a no-op without building a line.
+ * so a line written here would carry no request id. Yoga 5.24 writes debug messages only while
+ * serving a request, and useRequestFailureLogging writes them with the id instead, so they are
+ * dropped. Errors in `logged` were already written with the id by useErrorLogging, and masked
+ * errors are written with the id by useRequestFailureLogging, so both are skipped.
  */
 function yogaLogger(logger: Logger, logged: WeakSet<object>): YogaLogger {
   return {
-    debug: logger.isLevelEnabled('debug') ? (...args: unknown[]) => logger.debug({ args }, 'yoga') : ignore,
+    debug: ignore,
     info: (...args: unknown[]) => logger.info({ args }, 'yoga'),
     warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
     error: (...args: unknown[]) => {
       const [first] = args;
       if (typeof first === 'object' && first !== null && logged.has(first)) return;
+      if (isMaskedOriginal(first)) return;
       logger.error({ err: first }, 'request failed');
     },
   };
@@ -70,11 +74,16 @@ function maskError(error: unknown, message: string): Error {
     const unavailable = gatehouseError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Retry shortly.');
     const http = { status: 503, headers: { 'Retry-After': String(unavailableRetryAfterSeconds) } };
 
-    return new GraphQLError(unavailable.message, { path, extensions: { ...unavailable.extensions, http } });
-  }
-  const masked = gatehouseError('INTERNAL_SERVER_ERROR', message);
+    const maskedUnavailable = new GraphQLError(unavailable.message, { path, extensions: { ...unavailable.extensions, http } });
+    rememberMaskedError(error, maskedUnavailable);
 
-  return new GraphQLError(masked.message, { path, extensions: masked.extensions });
+    return maskedUnavailable;
+  }
+  const internal = gatehouseError('INTERNAL_SERVER_ERROR', message);
+  const masked = new GraphQLError(internal.message, { path, extensions: internal.extensions });
+  rememberMaskedError(error, masked);
+
+  return masked;
 }
 
 /**
@@ -150,6 +159,7 @@ export function createServer(app: App): GatehouseServer {
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
       useErrorLogging(),
       useScopeCacheRelease(),
+      useRequestFailureLogging({ logger }),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {

@@ -6,6 +6,31 @@ import { isDeliberateError } from '../errors.js';
 /** Errors already written with a request id, so Yoga's own logger skips them (see src/server.ts). */
 export const loggedErrors = new WeakSet<object>();
 
+/** Unexpected errors by the masked error that replaced them for the client. */
+const originalsByMasked = new WeakMap<object, object>();
+const maskedOriginals = new WeakSet<object>();
+
+/**
+ * Records that `masked` replaced `original`, so useRequestFailureLogging logs the original with
+ * the request id when the masked error reaches a response, and Yoga's logger skips it. An error
+ * that is not an object cannot be recorded, so Yoga's logger writes it without the id.
+ */
+export function rememberMaskedError(original: unknown, masked: object): void {
+  if (typeof original !== 'object' || original === null) return;
+  originalsByMasked.set(masked, original);
+  maskedOriginals.add(original);
+}
+
+/** True for an error that rememberMaskedError recorded, whose line useRequestFailureLogging writes. */
+export function isMaskedOriginal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && maskedOriginals.has(error);
+}
+
+/** Returns the error that `masked` replaced, or undefined for an error that was not masked. */
+export function originalOfMaskedError(masked: object): object | undefined {
+  return originalsByMasked.get(masked);
+}
+
 /**
  * Logs an unexpected error once with the request's logger, as 'request failed' with the error in
  * `err`, so the line carries the request id. Deliberate GraphQL errors go to the client and are
@@ -25,8 +50,8 @@ export function logUnexpectedError(context: Pick<GatehouseContext, 'logger'>, er
  * Logs each unexpected error of an execution result through {@link logUnexpectedError}. Yoga masks
  * these errors in its own onExecuteDone, which runs after those of the plugins passed to
  * createYoga (graphql-yoga 5.24), so this hook receives the error before it is masked. Errors
- * raised outside execution, such as while building the context, are logged by Yoga's logger
- * without the id.
+ * raised outside execution, such as while building the context, are logged with the id by
+ * useRequestFailureLogging.
  */
 export function useErrorLogging(): Plugin<GatehouseContext> {
   // One shared hook object, so an execution allocates nothing here.

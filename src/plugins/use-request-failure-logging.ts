@@ -1,0 +1,95 @@
+import type { Plugin } from 'graphql-yoga';
+import { requestLogger, type Logger } from '../logger.js';
+import { requestIdFrom } from '../observability/request-context.js';
+import { loggedErrors, originalOfMaskedError } from './use-error-logging.js';
+import { requestIdOf } from './use-request-id.js';
+
+export interface RequestFailureLoggingOptions {
+  logger: Logger;
+  /**
+   * Request header with the client's id, read for a request that failed before useRequestId
+   * gave it one. Use the same header as useRequestId. @default x-request-id
+   */
+  header?: string;
+}
+
+type ResultErrors = readonly { extensions?: Record<string, unknown> }[];
+type ResultLike = { errors?: ResultErrors; data?: unknown };
+
+/** Codes of the errors of a request answered without data, read when its response is sent. */
+const rejectionCodes = new WeakMap<Request, string[]>();
+
+/**
+ * Writes, with the request id, the lines about requests that end before or outside GraphQL
+ * execution, which Yoga's logger would write without a request:
+ *
+ * - `request failed` (error) for an unexpected error that Yoga masked outside execution, such as
+ *   one thrown while the context is built, and for an error thrown by an `onRequest` hook;
+ * - `request rejected` (info) for every 4xx response, with the status, the error codes and the
+ *   path, such as malformed JSON, a body over MAX_BODY_BYTES, an unsupported method or media type;
+ * - at the debug level, the parse and execution steps that Yoga logs as `yoga` lines.
+ *
+ * Each hook does a constant amount of work on a request that succeeds, and a child logger is
+ * created only when a line is written. Place it after useErrorCodes, so the codes are final.
+ */
+export function useRequestFailureLogging(options: RequestFailureLoggingOptions): Plugin {
+  const { logger } = options;
+  const header = options.header ?? 'x-request-id';
+  const loggerOf = (request: Request) =>
+    requestLogger(logger, { requestId: requestIdOf(request) ?? requestIdFrom(request.headers.get(header)) });
+
+  return {
+    instrumentation: {
+      // An error from an onRequest hook skips Yoga's error handling and every onResponse hook.
+      request({ request }, handle) {
+        const logFailure = (error: unknown) => loggerOf(request).error({ err: error }, 'request failed');
+        try {
+          return handle()?.catch(logFailure);
+        } catch (error) {
+          logFailure(error);
+          throw error;
+        }
+      },
+    },
+    ...(logger.isLevelEnabled('debug') ? debugHooks(loggerOf) : {}),
+    onResultProcess({ request, result }) {
+      if (Array.isArray(result)) {
+        for (const one of result) inspectResult(one as ResultLike, request, loggerOf);
+      } else if (!(Symbol.asyncIterator in (result as object))) {
+        inspectResult(result as ResultLike, request, loggerOf);
+      }
+    },
+    onResponse({ request, response }) {
+      if (response.status < 400 || response.status >= 500) return;
+      const codes = rejectionCodes.get(request) ?? [];
+      const path = new URL(request.url, 'http://localhost').pathname.slice(0, 255);
+      loggerOf(request).info({ method: request.method, path, status: response.status, codes }, 'request rejected');
+    },
+  };
+}
+
+/** Logs the masked errors of a result and keeps the codes of a result without data. */
+function inspectResult(result: ResultLike, request: Request, loggerOf: (request: Request) => Logger): void {
+  if (!result.errors) return;
+  for (const error of result.errors) {
+    const original = originalOfMaskedError(error);
+    if (original === undefined || loggedErrors.has(original)) continue;
+    loggedErrors.add(original);
+    loggerOf(request).error({ err: original }, 'request failed');
+  }
+  if ('data' in result) return;
+  const codes = result.errors.map((error) => String(error.extensions?.code ?? 'none'));
+  rejectionCodes.set(request, [...(rejectionCodes.get(request) ?? []), ...codes]);
+}
+
+/** The hooks that write the debug lines Yoga would write without the request id. */
+function debugHooks(loggerOf: (request: Request) => Logger): Plugin {
+  return {
+    onRequestParse({ request }) {
+      loggerOf(request).debug('parsing the request for GraphQL parameters');
+    },
+    onParams({ request }) {
+      loggerOf(request).debug('processing GraphQL parameters');
+    },
+  };
+}
