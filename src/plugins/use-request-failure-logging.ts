@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { requestLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { requestIdFrom } from '../observability/request-context.js';
 import { loggedErrors, originalOfMaskedError } from './use-error-logging.js';
 import { requestIdOf } from './use-request-id.js';
@@ -16,12 +16,12 @@ export interface RequestFailureLoggingOptions {
 type ResultErrors = readonly { extensions?: Record<string, unknown> }[];
 type ResultLike = { errors?: ResultErrors; data?: unknown };
 
-/** Codes of the errors of a request answered without data, read when its response is sent. */
+/** Error codes of a result without data, by request, kept until the response is sent. */
 const rejectionCodes = new WeakMap<Request, string[]>();
 
 /**
  * Writes, with the request id, the lines about requests that end before or outside GraphQL
- * execution, which Yoga's logger would write without a request:
+ * execution, which Yoga either logs without a request or does not log:
  *
  * - `request failed` (error) for an unexpected error that Yoga masked outside execution, such as
  *   one thrown while the context is built, and for an error thrown by an `onRequest` hook;
@@ -29,20 +29,20 @@ const rejectionCodes = new WeakMap<Request, string[]>();
  *   path, such as malformed JSON, a body over MAX_BODY_BYTES, an unsupported method or media type;
  * - at the debug level, the parse and execution steps that Yoga logs as `yoga` lines.
  *
- * Each hook does a constant amount of work on a request that succeeds, and a child logger is
- * created only when a line is written. Place it after useErrorCodes, so the codes are final.
+ * Each hook does a constant amount of work on a request that succeeds. Lines carry `requestId`
+ * as a field, so no child logger is created, which matters at the debug level where every request
+ * writes lines. Place it after useErrorCodes, so the codes are final.
  */
 export function useRequestFailureLogging(options: RequestFailureLoggingOptions): Plugin {
   const { logger } = options;
   const header = options.header ?? 'x-request-id';
-  const loggerOf = (request: Request) =>
-    requestLogger(logger, { requestId: requestIdOf(request) ?? requestIdFrom(request.headers.get(header)) });
+  const idOf = (request: Request) => requestIdOf(request) ?? requestIdFrom(request.headers.get(header));
 
   return {
     instrumentation: {
       // An error from an onRequest hook skips Yoga's error handling and every onResponse hook.
       request({ request }, handle) {
-        const logFailure = (error: unknown) => loggerOf(request).error({ err: error }, 'request failed');
+        const logFailure = (error: unknown) => logger.error({ requestId: idOf(request), err: error }, 'request failed');
         try {
           return handle()?.catch(logFailure);
         } catch (error) {
@@ -51,45 +51,46 @@ export function useRequestFailureLogging(options: RequestFailureLoggingOptions):
         }
       },
     },
-    ...(logger.isLevelEnabled('debug') ? debugHooks(loggerOf) : {}),
+    ...(logger.isLevelEnabled('debug') ? debugHooks(logger, idOf) : {}),
     onResultProcess({ request, result }) {
       if (Array.isArray(result)) {
-        for (const one of result) inspectResult(one as ResultLike, request, loggerOf);
+        for (const item of result) inspectResult(item as ResultLike, request, logger, idOf);
       } else if (!(Symbol.asyncIterator in (result as object))) {
-        inspectResult(result as ResultLike, request, loggerOf);
+        inspectResult(result as ResultLike, request, logger, idOf);
       }
     },
     onResponse({ request, response }) {
       if (response.status < 400 || response.status >= 500) return;
       const codes = rejectionCodes.get(request) ?? [];
       const path = new URL(request.url, 'http://localhost').pathname.slice(0, 255);
-      loggerOf(request).info({ method: request.method, path, status: response.status, codes }, 'request rejected');
+      const line = { requestId: idOf(request), method: request.method, path, status: response.status, codes };
+      logger.info(line, 'request rejected');
     },
   };
 }
 
 /** Logs the masked errors of a result and keeps the codes of a result without data. */
-function inspectResult(result: ResultLike, request: Request, loggerOf: (request: Request) => Logger): void {
+function inspectResult(result: ResultLike, request: Request, logger: Logger, idOf: (request: Request) => string): void {
   if (!result.errors) return;
   for (const error of result.errors) {
     const original = originalOfMaskedError(error);
     if (original === undefined || loggedErrors.has(original)) continue;
     loggedErrors.add(original);
-    loggerOf(request).error({ err: original }, 'request failed');
+    logger.error({ requestId: idOf(request), err: original }, 'request failed');
   }
   if ('data' in result) return;
   const codes = result.errors.map((error) => String(error.extensions?.code ?? 'none'));
   rejectionCodes.set(request, [...(rejectionCodes.get(request) ?? []), ...codes]);
 }
 
-/** The hooks that write the debug lines Yoga would write without the request id. */
-function debugHooks(loggerOf: (request: Request) => Logger): Plugin {
+/** Returns the hooks that write, with the request id, the debug lines that Yoga writes without it. */
+function debugHooks(logger: Logger, idOf: (request: Request) => string): Plugin {
   return {
     onRequestParse({ request }) {
-      loggerOf(request).debug('parsing the request for GraphQL parameters');
+      logger.debug({ requestId: idOf(request) }, 'parsing the request for GraphQL parameters');
     },
     onParams({ request }) {
-      loggerOf(request).debug('processing GraphQL parameters');
+      logger.debug({ requestId: idOf(request) }, 'processing GraphQL parameters');
     },
   };
 }

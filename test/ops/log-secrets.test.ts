@@ -15,12 +15,6 @@ import { refreshCookieOf, registerUser, uniqueEmail } from '../support/users.js'
 
 type LogLine = Record<string, unknown>;
 
-/**
- * Yoga's own debug lines ("Processing GraphQL Parameters") come without the request, so they
- * are the documented exception to the request id on every line.
- */
-const isYogaDebugLine = (line: LogLine) => line.msg === 'yoga' && line.level === 20;
-
 /** Returns the lines with `msg` written under `requestId`. */
 const linesOf = (lines: LogLine[], requestId: string, msg: string) =>
   lines.filter((line) => line.requestId === requestId && line.msg === msg);
@@ -88,7 +82,7 @@ describe.each(backends)('log lines on %s', (backend) => {
 
     const lines = gatehouse.logs.slice(firstLine);
     expect(lines.length).toBeGreaterThan(0);
-    const withoutId = lines.filter((line) => typeof line.requestId !== 'string' && !isYogaDebugLine(line));
+    const withoutId = lines.filter((line) => typeof line.requestId !== 'string');
     expect(withoutId).toEqual([]);
     expect(lines.some((line) => line.requestId === 'scan-bad-token' && line.msg === 'access token rejected')).toBe(true);
   });
@@ -130,7 +124,7 @@ describe.each(backends)('log lines on %s', (backend) => {
     expect(denied.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
 
     const lines = gatehouse.logs.slice(firstLine);
-    const withoutId = lines.filter((line) => typeof line.requestId !== 'string' && !isYogaDebugLine(line));
+    const withoutId = lines.filter((line) => typeof line.requestId !== 'string');
     expect(withoutId).toEqual([]);
     expect(linesOf(lines, 'scan-unknown-refresh', 'refresh rejected')).toHaveLength(1);
     expect(linesOf(lines, 'scan-reused-refresh', 'refresh token reuse detected; session revoked')).toHaveLength(1);
