@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 
 /** Callbacks of a notification listener. */
@@ -65,13 +66,21 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
   let probeDeadline: NodeJS.Timeout | undefined;
   let delay = firstDelay;
   let listening = false;
+  // The socket of each client, created here through pg's `stream` option so that it can be destroyed.
+  const sockets = new WeakMap<PgClient, Socket>();
 
-  const close = (old: PgClient | undefined) => {
+  /**
+   * Stops probing and closes `old`. A lost connection is destroyed: `end()` would send Terminate
+   * and wait for the server's FIN, which a vanished peer never sends. pg 8.23 destroys the socket
+   * itself when a query is under way, but not between probes. Stopping ends the connection cleanly.
+   */
+  const close = (old: PgClient | undefined, mode: 'destroy' | 'end') => {
     clearTimeout(probe);
     clearTimeout(probeDeadline);
     old?.removeAllListeners();
     old?.on('error', () => undefined);
-    old?.end().catch(() => undefined);
+    if (old && mode === 'destroy') sockets.get(old)?.destroy();
+    else old?.end().catch(() => undefined);
   };
 
   const lose = (error: unknown, from: PgClient | undefined) => {
@@ -79,7 +88,7 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
     const wasListening = listening;
     listening = false;
     client = undefined;
-    close(from);
+    close(from, 'destroy');
     if (wasListening) handlers.onLost();
     logger.warn({ err: error, channel, retryInMs: delay }, 'database listener connection failed, connecting again');
     retry = setTimeout(() => void connect(), delay);
@@ -110,6 +119,7 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
 
   const connect = async () => {
     let next: PgClient | undefined;
+    let socket: Socket | undefined;
     try {
       next = new pg.Client({
         connectionString: options.url,
@@ -118,8 +128,13 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
         keepAliveInitialDelayMillis: 10_000,
         connectionTimeoutMillis: 5000,
         query_timeout: probeTimeoutMs,
+        stream: () => {
+          socket = new Socket();
+          return socket;
+        },
       });
       const current = next;
+      if (socket) sockets.set(current, socket);
       client = current;
       current.on('error', (error) => lose(error, current));
       current.on('end', () => lose(new Error('connection ended'), current));
@@ -141,6 +156,6 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
     clearTimeout(retry);
     const open = client;
     client = undefined;
-    close(open);
+    close(open, 'end');
   };
 }

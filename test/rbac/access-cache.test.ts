@@ -3,6 +3,7 @@ import { AccessCache, type AccessSnapshot } from '../../src/rbac/access-cache.js
 import { ChangeMemberRoleDocument, MyRoleDocument, RateLimitConfigsDocument } from '../generated/graphql.js';
 import { backends, startGatehouse, startInstancePair, type InstancePair, type TestGatehouse } from '../support/gatehouse.js';
 import { addMember, createWorkspace, newUser, type Member } from './helpers.js';
+import { hasOpenSocketOnPort } from '../support/sockets.js';
 
 const snapshot = (role: 'viewer' | 'owner'): AccessSnapshot => ({ roles: new Map([['w', role]]) });
 
@@ -334,6 +335,45 @@ describe('access cache across instances', () => {
     expect(count(second, 'database listener connected')).toBe(connectedBefore + 1);
     expect(second.app.services.rbac.access.active).toBe(true);
     expect(await servedFromCache(second, member, workspace.id)).toBe(true);
+  });
+
+  // The listener probes every 10 s and waits 5 s for the reply, so this test takes about 15 s.
+  it('listener behind a silent peer', { timeout: 90_000 }, async () => {
+    const owner = await newUser(first);
+    const member = await newUser(first);
+    const workspace = await createWorkspace(first, owner);
+    await addMember(first, owner, workspace.id, member, 'VIEWER');
+    expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
+    const count = (gatehouse: TestGatehouse, message: string) => gatehouse.logs.filter((line) => line.msg === message).length;
+    const offMessage = 'access cache off until the database listener is back: role checks read the database';
+    const connectedBefore = count(second, 'database listener connected');
+    const offBefore = count(second, offMessage);
+    const prisma = first.app.services.prisma;
+    const backends = await prisma.$queryRaw<{ pid: number; client_port: number }[]>`
+      SELECT pid, client_port FROM pg_stat_activity
+      WHERE application_name = 'gatehouse-listener' AND datname = current_database()`;
+    // Both instances of the pair listen, and both run in this process.
+    expect(backends).toHaveLength(2);
+    for (const backend of backends) expect(hasOpenSocketOnPort(backend.client_port)).toBe(true);
+
+    // A stopped backend reads nothing and sends nothing, but its kernel keeps the connection
+    // open: the listener gets what it would get behind a peer that vanished without FIN or RST.
+    for (const backend of backends) process.kill(backend.pid, 'SIGSTOP');
+    try {
+      for (let attempt = 0; attempt < 400 && count(second, 'database listener connected') === connectedBefore; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(count(second, offMessage)).toBe(offBefore + 1);
+      expect(count(second, 'database listener connected')).toBe(connectedBefore + 1);
+      for (const backend of backends) expect(hasOpenSocketOnPort(backend.client_port)).toBe(false);
+    } finally {
+      for (const backend of backends) process.kill(backend.pid, 'SIGCONT');
+    }
+
+    expect(second.app.services.rbac.access.active).toBe(true);
+    expect(await servedFromCache(second, member, workspace.id)).toBe(true);
+    await prisma.$executeRaw`UPDATE workspace_members SET role = 'admin' WHERE user_id = ${member.user.id}::uuid`;
+    expect(await eventualRole(second, member, workspace.id, 'ADMIN')).toBe('ADMIN');
   });
 });
 
