@@ -31,6 +31,7 @@ import { cspNonce, useSecurityHeaders } from './plugins/use-security-headers.js'
 import { loggedErrors, useErrorLogging } from './plugins/use-error-logging.js';
 import { isMaskedOriginal, rememberMaskedError } from './plugins/use-error-logging.js';
 import { useRequestFailureLogging } from './plugins/use-request-failure-logging.js';
+import { guardRequestHooks } from './http/request-hook-guard.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -133,7 +134,7 @@ export function createServer(app: App): GatehouseServer {
       services,
       origin: { ...requestOrigin(request, { req }), requestId: requestIdOf(request) },
     }),
-    plugins: [
+    plugins: guardRequestHooks([
       useBatchGuard(),
       useRequestId({ logger }),
       useSecurityHeaders({ hsts: config.isProduction, graphiqlSources: graphiqlDist ? [] : [graphiqlCdnOrigin] }),
@@ -171,6 +172,6 @@ export function createServer(app: App): GatehouseServer {
           }
         },
       },
-    ],
+    ], { logger, maskError: (error) => maskError(error, 'Internal server error.') }),
   });
 }

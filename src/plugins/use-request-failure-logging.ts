@@ -24,7 +24,7 @@ const rejectionCodes = new WeakMap<Request, string[]>();
  * execution, which Yoga either logs without a request or does not log:
  *
  * - `request failed` (error) for an unexpected error that Yoga masked outside execution, such as
- *   one thrown while the context is built, and for an error thrown by an `onRequest` hook;
+ *   one thrown while the context is built (guardRequestHooks logs the errors of onRequest hooks);
  * - `request rejected` (info) for every 4xx response, with the status, the error codes and the
  *   path, such as malformed JSON, a body over MAX_BODY_BYTES, an unsupported method or media type;
  * - at the debug level, the parse and execution steps that Yoga logs as `yoga` lines.
@@ -39,18 +39,6 @@ export function useRequestFailureLogging(options: RequestFailureLoggingOptions):
   const idOf = (request: Request) => requestIdOf(request) ?? requestIdFrom(request.headers.get(header));
 
   return {
-    instrumentation: {
-      // An error from an onRequest hook skips Yoga's error handling and every onResponse hook.
-      request({ request }, handle) {
-        const logFailure = (error: unknown) => logger.error({ requestId: idOf(request), err: error }, 'request failed');
-        try {
-          return handle()?.catch(logFailure);
-        } catch (error) {
-          logFailure(error);
-          throw error;
-        }
-      },
-    },
     ...(logger.isLevelEnabled('debug') ? debugHooks(logger, idOf) : {}),
     onResultProcess({ request, result }) {
       if (Array.isArray(result)) {

@@ -105,7 +105,11 @@ describe('lines about requests that fail outside execution', () => {
     });
     const response = await send('rid-on-request', { method: 'GET' }, '/.well-known/jwks.json');
     expect(response.status).toBe(500);
-    await response.text();
+    expect(response.headers.get('x-request-id')).toBe('rid-on-request');
+    const text = await response.text();
+    expect(text).not.toContain('key ring unreadable');
+    const body = JSON.parse(text) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('INTERNAL_SERVER_ERROR');
 
     const failed = linesWith('rid-on-request').filter((line) => line.msg === 'request failed');
     expect(failed).toHaveLength(1);
