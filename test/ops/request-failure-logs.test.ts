@@ -72,6 +72,29 @@ describe('lines about requests that fail outside execution', () => {
     expect(line?.codes).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 
+  it('streamed body over MAX_BODY_BYTES', async () => {
+    const chunk = new TextEncoder().encode(`{"query":"{ __typename }","password":"${passwordSecret}","padding":"${'x'.repeat(4096)}"}`);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    // A stream body goes out chunked, without Content-Length, so the limit counts bytes as they arrive.
+    const response = await send('rid-streamed-too-large', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit & { headers: Record<string, string> });
+    const result = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(result.errors[0]?.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+
+    const line = rejectionOf('rid-streamed-too-large');
+    expect(line?.status).toBe(413);
+    expect(line?.codes).toEqual(['PAYLOAD_TOO_LARGE']);
+  });
+
   it('unsupported method', async () => {
     const response = await send('rid-bad-method', {
       method: 'PUT',
