@@ -26,6 +26,11 @@ function checkUuid(field: string, value: string | null | undefined): void {
   if (value != null && !uuidPattern.test(value)) throw badUserInputError(field, `${field} must be a UUID.`);
 }
 
+/** Rejects NUL, which PostgreSQL text cannot store, because the query would fail instead of matching nothing. */
+function checkText(field: string, value: string | null | undefined): void {
+  if (value?.includes('\0')) throw badUserInputError(field, `${field} must not contain the NUL character.`);
+}
+
 /** Checks `first` and the filter, throwing BAD_USER_INPUT on the field at fault. */
 export function checkPageRequest(filter: AuditLogFilter, first: number | null | undefined): number {
   const size = first ?? defaultPageSize;
@@ -34,6 +39,9 @@ export function checkPageRequest(filter: AuditLogFilter, first: number | null | 
   }
   checkUuid('filter.actorId', filter.actorId);
   checkUuid('filter.workspaceId', filter.workspaceId);
+  checkText('filter.action', filter.action);
+  checkText('filter.targetId', filter.targetId);
+  checkText('filter.ip', filter.ip);
   if (filter.since && filter.until && filter.since > filter.until) {
     throw badUserInputError('filter.since', 'filter.since must not be after filter.until.');
   }

@@ -131,7 +131,9 @@ export class AuthService {
     attempt: LoginAttempt | undefined,
     signal: AbortSignal | undefined,
   ): Promise<IssuedTokens> {
-    const user = await this.deps.prisma.user.findUnique({ where: { email } });
+    // PostgreSQL text cannot store NUL, so no account has such an email, and looking it up would
+    // raise an error. It is an unknown email and gets the dummy comparison like any other.
+    const user = email.includes('\0') ? null : await this.deps.prisma.user.findUnique({ where: { email } });
     let valid: boolean;
     try {
       valid = user
@@ -185,7 +187,8 @@ export class AuthService {
       action: auditActions.loginFailed,
       targetId: user?.id ?? null,
       origin,
-      metadata: { email, reason },
+      // jsonb cannot store NUL either, so the event shows U+FFFD in its place.
+      metadata: { email: email.replaceAll('\0', '\uFFFD'), reason },
     });
   }
 

@@ -4,6 +4,8 @@ const maxEmailLength = 254;
 // Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
 // Proving deliverability needs a confirmation mail, not a regular expression.
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+// PostgreSQL text cannot store NUL, and no address contains a control character.
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/u;
 
 /** Normalizes an email for storage and lookup: trimmed, NFC, lower-cased. */
 export function normalizeEmail(email: string): string {
@@ -15,6 +17,7 @@ export function emailProblem(normalized: string): string | undefined {
   if (normalized.length === 0) return 'Email is required.';
   if (normalized.length > maxEmailLength) return `Email must be at most ${maxEmailLength} characters.`;
   if (!emailShape.test(normalized)) return 'Email must look like name@example.com.';
+  if (controlCharacters.test(normalized)) return 'Email must not contain control characters.';
 
   return undefined;
 }

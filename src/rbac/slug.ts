@@ -33,11 +33,17 @@ export function slugFromName(name: string): string {
   return `${base || 'workspace'}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Checks a workspace name: 1 to 100 characters after trimming. */
+// C0 and C1 control characters: PostgreSQL text cannot store NUL, and none belongs in a name.
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/u;
+
+/** Checks a workspace name: 1 to 100 characters after trimming, no control characters. */
 export function parseWorkspaceName(value: string): string {
   const name = value.trim();
   if (name.length === 0 || name.length > 100) {
     throw badUserInputError('name', 'Name must be 1 to 100 characters.');
+  }
+  if (controlCharacters.test(name)) {
+    throw badUserInputError('name', 'Name must not contain control characters.');
   }
 
   return name;
