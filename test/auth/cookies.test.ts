@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LogoutDocument } from '../generated/graphql.js';
+import { LogoutDocument, MeDocument, RefreshDocument } from '../generated/graphql.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { registerUser } from '../support/users.js';
+import { loginUser, refreshCookieOf, registerUser } from '../support/users.js';
 
 function attributesOf(header: string) {
   const [, ...parts] = header.split(';').map((part) => part.trim());
@@ -59,6 +59,40 @@ describe('refresh cookie', () => {
     expect(attributes.get('max-age')).toBe('0');
     expect(attributes.get('path')).toBe('/graphql');
     expect(attributes.get('httponly')).toBe(true);
+  });
+
+  it('logout with a rejected token revokes the cookie', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const response = await gatehouse.op(LogoutDocument, {}, { token: 'expired.or.forged', cookie });
+    expect(response.body.data?.logout).toBe(true);
+
+    const refresh = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(refresh.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+    const me = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('logout revokes the token and the cookie sessions', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const other = await loginUser(gatehouse, user.email, user.password);
+    const response = await gatehouse.op(LogoutDocument, {}, { token: other.accessToken, cookie });
+    expect(response.body.data?.logout).toBe(true);
+
+    const refresh = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(refresh.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+    const refreshOther = await gatehouse.op(RefreshDocument, { token: other.refreshToken });
+    expect(refreshOther.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+    const events = await gatehouse.app.services.prisma.auditLog.findMany({
+      where: { action: 'user.logged_out', targetId: user.user.id },
+    });
+    expect(events.map((event) => event.sessionId).sort()).toEqual([user.session.id, other.session.id].sort());
+  });
+
+  it('logout with a rejected token alone is UNAUTHENTICATED', async () => {
+    const response = await gatehouse.op(LogoutDocument, {}, { token: 'expired.or.forged' });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('is not set by failed logins', async () => {

@@ -66,26 +66,37 @@ builder.mutationField('refreshToken', (t) =>
 builder.mutationField('logout', (t) =>
   t.boolean({
     description:
-      "Revokes the caller's session: its access and refresh tokens stop working at once, and the cookie is cleared. Without an access token, the refresh cookie names the session.",
+      "Revokes the caller's session: its access and refresh tokens stop working at once, and the cookie is cleared. The session named by the refresh cookie is revoked too, also when the access token is missing or expired.",
     resolve: async (_root, _args, context) => {
       context.cookies.clearRefreshToken();
-      const target = context.identity ?? (await sessionOfCookie(context));
-      if (!target) throw unauthenticatedError();
-      await context.services.sessions.revokeSession(
-        target.userId,
-        target.sessionId,
-        'logout',
-        context.origin,
-        target.sessionId,
-      );
+      const targets = await logoutTargets(context);
+      if (targets.length === 0) throw unauthenticatedError();
+      for (const target of targets) {
+        await context.services.sessions.revokeSession(
+          target.userId,
+          target.sessionId,
+          'logout',
+          context.origin,
+          target.sessionId,
+        );
+      }
 
       return true;
     },
   }),
 );
 
-async function sessionOfCookie(context: GatehouseContext) {
-  if (context.rejectedToken || !context.cookies.refreshToken) return null;
+/**
+ * Returns the session of the access token and the session of the refresh cookie, once each.
+ * The cookie proves possession of its refresh token, so its session ends even when the access
+ * token was rejected or belongs to another session. Otherwise the cleared cookie's token would
+ * stay usable for its whole lifetime.
+ */
+async function logoutTargets(context: GatehouseContext): Promise<{ userId: string; sessionId: string }[]> {
+  const targets = context.identity ? [context.identity] : [];
+  const cookieToken = context.cookies.refreshToken;
+  const cookieSession = cookieToken ? await context.services.sessions.sessionOfRefreshToken(cookieToken) : null;
+  if (cookieSession && cookieSession.sessionId !== context.identity?.sessionId) targets.push(cookieSession);
 
-  return context.services.sessions.sessionOfRefreshToken(context.cookies.refreshToken);
+  return targets;
 }
