@@ -195,7 +195,7 @@ function buildServices(
     });
   });
 
-  const account = new AccountService({ prisma, hasher, revocations, logger });
+  const account = new AccountService({ prisma, hasher, revocations, logger, loginGuard: rateLimits.loginGuard });
   const activity = new SessionActivity({ prisma, redis, logger });
 
   return { prisma, auth, sessions, accessTokens, keys, account, activity, rateLimits, hasher };

@@ -1,7 +1,8 @@
 import type { Prisma, PrismaClient, User } from '../generated/prisma/client.js';
+import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { Identity } from '../context.js';
-import { invalidCredentialsError, notFoundError } from '../errors.js';
+import { invalidCredentialsError, isGatehouseError, notFoundError } from '../errors.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { requirePlausiblePassword, requireValidNewPassword } from './input.js';
 import type { PasswordHasher } from './passwords.js';
@@ -13,6 +14,12 @@ export interface AccountServiceDeps {
   hasher: PasswordHasher;
   revocations: RevocationList;
   logger: Logger;
+  /**
+   * Counts wrong current passwords of changePassword as failed logins of the account's email,
+   * so a stolen access token cannot guess the password past the login lockout. Without it,
+   * only the general quotas limit those guesses.
+   */
+  loginGuard?: Pick<LoginGuard, 'beginLogin'>;
 }
 
 export interface ChangePasswordInput {
@@ -35,6 +42,26 @@ export class AccountService {
     requireValidNewPassword(input.newPassword, 'newPassword');
     const user = await this.deps.prisma.user.findUnique({ where: { id: caller.userId } });
     if (!user) throw invalidCredentialsError();
+    const attempt = await this.deps.loginGuard?.beginLogin(user.email, origin);
+    try {
+      const revoked = await this.#changeVerifiedPassword(caller, user, input, origin);
+      await attempt?.succeeded();
+
+      return revoked;
+    } catch (error) {
+      // A wrong current password keeps its point, as a failed login does. Anything else, such
+      // as an unreachable database, gives the point back.
+      if (!isGatehouseError(error, 'INVALID_CREDENTIALS')) await this.#abandon(attempt, origin);
+      throw error;
+    }
+  }
+
+  async #changeVerifiedPassword(
+    caller: Identity,
+    user: User,
+    input: ChangePasswordInput,
+    origin: RequestOrigin,
+  ): Promise<number> {
     if (!(await this.deps.hasher.verify(input.currentPassword, user.passwordHash))) {
       await recordAuditEvent(this.deps.prisma, {
         action: auditActions.passwordChangeFailed,
@@ -109,6 +136,14 @@ export class AccountService {
     });
 
     return this.#deny(userId, revoked, 'password set by admin', origin);
+  }
+
+  async #abandon(attempt: LoginAttempt | undefined, origin: RequestOrigin): Promise<void> {
+    try {
+      await attempt?.abandoned();
+    } catch (error) {
+      requestLogger(this.deps.logger, origin).error({ err: error }, 'returning the points of an abandoned password change failed');
+    }
   }
 
   async #updateUser(tx: Transaction, userId: string, data: Prisma.UserUpdateManyMutationInput) {

@@ -211,3 +211,41 @@ describe.each(backends)('session revocation on %s', (backend) => {
     expect(Date.now() - (await lastUsed()).lastUsedAt.getTime()).toBeGreaterThan(30 * 60_000);
   });
 });
+
+describe('password change and the login lockout', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ env: { LOGIN_MAX_FAILURES_PER_EMAIL: '3' } });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  const changePassword = (token: string, currentPassword: string) =>
+    gatehouse.op(ChangePasswordDocument, { currentPassword, newPassword }, { token });
+
+  it('wrong current passwords lock the email', async () => {
+    const user = await registerUser(gatehouse);
+    for (let guess = 0; guess < 3; guess += 1) {
+      expect(codeOf(await changePassword(user.accessToken, `wrong guess ${guess}`))).toBe('INVALID_CREDENTIALS');
+    }
+
+    const locked = await changePassword(user.accessToken, defaultPassword);
+    expect(codeOf(locked)).toBe('RATE_LIMITED');
+    expect(locked.status).toBe(429);
+    await expect(loginUser(gatehouse, user.email)).rejects.toThrow('RATE_LIMITED');
+  });
+
+  it('a successful change resets the failures', async () => {
+    const user = await registerUser(gatehouse);
+    expect(codeOf(await changePassword(user.accessToken, 'wrong guess 0'))).toBe('INVALID_CREDENTIALS');
+    expect(codeOf(await changePassword(user.accessToken, 'wrong guess 1'))).toBe('INVALID_CREDENTIALS');
+    const changed = await changePassword(user.accessToken, defaultPassword);
+    expect(changed.body.data?.changePassword).toBe(true);
+
+    expect(codeOf(await changePassword(user.accessToken, 'wrong guess 2'))).toBe('INVALID_CREDENTIALS');
+    expect(codeOf(await changePassword(user.accessToken, 'wrong guess 3'))).toBe('INVALID_CREDENTIALS');
+    expect((await loginUser(gatehouse, user.email, newPassword)).user.id).toBe(user.user.id);
+  });
+});
