@@ -22,7 +22,10 @@ export interface LoginGuardOptions {
   ipWindowSeconds: number;
   /** Registrations per client network per hour, and attempts per email per hour. @default 10 */
   maxRegistrationsPerIp: number;
-  /** Client addresses without the per-network limits. The per-email limits still apply. */
+  /**
+   * Client addresses without the per-network limits. Each entry exempts one exact address, and
+   * the other addresses of its IPv6 /64 stay limited. The per-email limits still apply.
+   */
   exemptIps: readonly string[];
 }
 
@@ -79,7 +82,8 @@ export class LoginGuard {
     options: LoginGuardOptions,
     private readonly logger: Logger,
   ) {
-    this.#exemptIps = new Set(options.exemptIps.map(clientNetwork));
+    // Exact addresses, as the quotas compare them. The /64 of an exempt IPv6 address stays limited.
+    this.#exemptIps = new Set(options.exemptIps);
     this.#limiters = {
       loginEmail: buildLimiter(redis, 'gatehouse:login:email', options.maxFailuresPerEmail, options.emailLockoutSeconds),
       loginIp: buildLimiter(redis, 'gatehouse:login:ip', options.maxFailuresPerIp, options.ipWindowSeconds),
@@ -93,15 +97,16 @@ export class LoginGuard {
     const email = emailKey(normalizedEmail);
     const network = clientNetwork(origin.ip);
     await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login', origin);
+    const exempt = this.#isExempt(origin.ip);
 
     return {
       succeeded: async () => {
         await this.#limiters.loginEmail.delete(email);
-        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+        if (!exempt) await this.#limiters.loginIp.reward(network, 1);
       },
       abandoned: async () => {
         await this.#limiters.loginEmail.reward(email, 1);
-        if (!this.#exemptIps.has(network)) await this.#limiters.loginIp.reward(network, 1);
+        if (!exempt) await this.#limiters.loginIp.reward(network, 1);
       },
     };
   }
@@ -115,13 +120,18 @@ export class LoginGuard {
     const email = emailKey(normalizedEmail);
     const network = clientNetwork(origin.ip);
     await this.#consumeBoth(this.#limiters.registerEmail, email, this.#limiters.registerIp, network, 'register', origin);
+    const exempt = this.#isExempt(origin.ip);
 
     return {
       abandoned: async () => {
         await this.#limiters.registerEmail.reward(email, 1);
-        if (!this.#exemptIps.has(network)) await this.#limiters.registerIp.reward(network, 1);
+        if (!exempt) await this.#limiters.registerIp.reward(network, 1);
       },
     };
+  }
+
+  #isExempt(ip: string | null): boolean {
+    return ip !== null && this.#exemptIps.has(ip);
   }
 
   async #consumeBoth(
@@ -133,7 +143,7 @@ export class LoginGuard {
     origin: RequestOrigin,
   ): Promise<void> {
     await this.#consume(emailLimiter, email, { action, scope: 'email', network }, origin);
-    if (this.#exemptIps.has(network)) return;
+    if (this.#isExempt(origin.ip)) return;
     try {
       await this.#consume(ipLimiter, network, { action, scope: 'ip', network }, origin);
     } catch (error) {

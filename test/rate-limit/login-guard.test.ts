@@ -174,6 +174,19 @@ describe('login guard across addresses', () => {
     await guard.beginLogin(uniqueEmail('spray'), originOf('2001:db8:1:3::1'));
   });
 
+  it('exempts only the listed IPv6 address', async () => {
+    const guard = new LoginGuard(undefined, { ...options, exemptIps: ['2001:db8:7:7::1'] }, logger);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await guard.beginLogin(uniqueEmail('exempt'), originOf('2001:db8:7:7::1'));
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await guard.beginLogin(uniqueEmail('neighbour'), originOf(`2001:db8:7:7::${attempt + 2}`));
+    }
+    await expect(guard.beginLogin(uniqueEmail('neighbour'), originOf('2001:db8:7:7::9'))).rejects.toMatchObject({
+      extensions: { code: 'RATE_LIMITED' },
+    });
+  });
+
   it('returns the address point on success', async () => {
     const guard = new LoginGuard(client, options, logger);
     for (let attempt = 0; attempt < 10; attempt++) {
