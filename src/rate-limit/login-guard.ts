@@ -9,7 +9,7 @@ import {
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { rateLimitedError } from './errors.js';
-import { clientNetwork } from './subject.js';
+import { canonicalAddress, clientNetwork } from './subject.js';
 
 export interface LoginGuardOptions {
   /** Failed logins in a row for one email before it is locked. @default 10 */
@@ -83,7 +83,7 @@ export class LoginGuard {
     private readonly logger: Logger,
   ) {
     // Exact addresses, as the quotas compare them. The /64 of an exempt IPv6 address stays limited.
-    this.#exemptIps = new Set(options.exemptIps);
+    this.#exemptIps = new Set(options.exemptIps.map(canonicalAddress));
     this.#limiters = {
       loginEmail: buildLimiter(redis, 'gatehouse:login:email', options.maxFailuresPerEmail, options.emailLockoutSeconds),
       loginIp: buildLimiter(redis, 'gatehouse:login:ip', options.maxFailuresPerIp, options.ipWindowSeconds),
@@ -131,7 +131,7 @@ export class LoginGuard {
   }
 
   #isExempt(ip: string | null): boolean {
-    return ip !== null && this.#exemptIps.has(ip);
+    return ip !== null && this.#exemptIps.has(canonicalAddress(ip));
   }
 
   async #consumeBoth(

@@ -9,6 +9,7 @@ import { PlanCache } from './plan-cache.js';
 import { MemoryQuotaStore, type QuotaStore } from './quota-store.js';
 import { RedisQuotaStore } from './redis-quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
+import { canonicalAddress } from './subject.js';
 
 export interface RateLimitServiceDeps {
   prisma: PrismaClient;
@@ -34,7 +35,7 @@ export class RateLimitService {
     this.#store = deps.redis ? new RedisQuotaStore(deps.redis, deps.logger) : new MemoryQuotaStore();
     this.#limiter = new QuotaLimiter(this.configs, this.#store);
     this.#plans = new PlanCache(deps.prisma);
-    this.#exemptIps = new Set(deps.exemptIps);
+    this.#exemptIps = new Set(deps.exemptIps.map(canonicalAddress));
     this.loginGuard = new LoginGuard(deps.redis, { ...deps.loginGuard, exemptIps: deps.exemptIps }, deps.logger);
   }
 
@@ -45,7 +46,7 @@ export class RateLimitService {
 
   /** True for a client address on the exemption list: its requests draw no quota. */
   isExempt(ip: string | null): boolean {
-    return ip !== null && this.#exemptIps.has(ip);
+    return ip !== null && this.#exemptIps.has(canonicalAddress(ip));
   }
 
   /**

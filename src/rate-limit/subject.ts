@@ -31,6 +31,14 @@ export function clientNetwork(ip: string | null): string {
   return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }
 
+/**
+ * Returns an address in one spelling, so that exemption lists match however an address is
+ * written. IPv6 becomes compressed and lower-case, as the WHATWG URL serializer writes it.
+ */
+export function canonicalAddress(ip: string): string {
+  return isIPv6(ip) ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
+
 /** Returns the caller part of a bucket key: the user id, or the client network for anonymous callers. */
 export function rateLimitSubject(userId: string | null, ip: string | null): string {
   return userId ? `user:${userId}` : `ip:${clientNetwork(ip)}`;

@@ -175,7 +175,7 @@ describe('login guard across addresses', () => {
   });
 
   it('exempts only the listed IPv6 address', async () => {
-    const guard = new LoginGuard(undefined, { ...options, exemptIps: ['2001:db8:7:7::1'] }, logger);
+    const guard = new LoginGuard(undefined, { ...options, exemptIps: ['2001:DB8:7:7:0:0:0:1'] }, logger);
     for (let attempt = 0; attempt < 4; attempt++) {
       await guard.beginLogin(uniqueEmail('exempt'), originOf('2001:db8:7:7::1'));
     }

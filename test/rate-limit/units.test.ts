@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ruleFor } from '../../src/rate-limit/config-store.js';
 import { patternMatches } from '../../src/rate-limit/patterns.js';
 import { executedOperation } from '../../src/rate-limit/root-fields.js';
-import { clientNetwork } from '../../src/rate-limit/subject.js';
+import { canonicalAddress, clientNetwork } from '../../src/rate-limit/subject.js';
 import type { LimitRule } from '../../src/rate-limit/windows.js';
 
 describe('executed root fields', () => {
@@ -82,5 +82,17 @@ describe('client network', () => {
     expect(clientNetwork('::1')).toBe('0:0:0:0::/64');
     expect(clientNetwork('198.51.100.4')).toBe('198.51.100.4');
     expect(clientNetwork(null)).toBe('unknown');
+  });
+});
+
+describe('canonical address', () => {
+  it('writes IPv6 in one spelling', () => {
+    expect(canonicalAddress('2001:DB8:0001:0002:0:0:0:9')).toBe('2001:db8:1:2::9');
+    expect(canonicalAddress('0:0:0:0:0:0:0:1')).toBe('::1');
+    expect(canonicalAddress('2001:db8::1')).toBe('2001:db8::1');
+  });
+
+  it('keeps IPv4', () => {
+    expect(canonicalAddress('198.51.100.4')).toBe('198.51.100.4');
   });
 });
