@@ -5,12 +5,12 @@ import { gatehouseError, invalidCredentialsError, isGatehouseError } from '../er
 import { requestLogger, type Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import {
+  requirePlausibleEmail,
   requirePlausiblePassword,
   requireValidEmail,
   requireValidName,
   requireValidNewPassword,
 } from './input.js';
-import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './passwords.js';
 import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
 import { QueueAbortedError } from './hash-concurrency.js';
@@ -101,7 +101,7 @@ export class AuthService {
   async login(input: LoginInput, origin: RequestOrigin, signal?: AbortSignal): Promise<IssuedTokens> {
     requirePlausiblePassword(input.password);
     const deviceName = requireValidName(input.deviceName ?? '', 'deviceName', false);
-    const email = normalizeEmail(input.email);
+    const email = requirePlausibleEmail(input.email);
     const attempt = await this.#beginLogin(email, origin);
     try {
       return await this.#authenticate(input, email, deviceName, origin, attempt, signal);

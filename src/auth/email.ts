@@ -1,5 +1,5 @@
 /** Maximum address length that RFC 5321 allows in a forward path. */
-const maxEmailLength = 254;
+export const maxEmailLength = 254;
 
 // Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
 // Proving deliverability needs a confirmation mail, not a regular expression.

@@ -1,5 +1,5 @@
 import { badUserInputError } from '../errors.js';
-import { emailProblem, normalizeEmail } from './email.js';
+import { emailProblem, maxEmailLength, normalizeEmail } from './email.js';
 import { maxPasswordBytes, passwordProblem } from './passwords.js';
 
 const maxNameLength = 100;
@@ -30,6 +30,20 @@ export function requirePlausiblePassword(password: string, field = 'password'): 
   if (password.includes('\0') || Buffer.byteLength(password, 'utf8') > maxPasswordBytes) {
     throw badUserInputError(field, `Password must be at most ${maxPasswordBytes} bytes without NUL.`);
   }
+}
+
+/**
+ * Returns the normalized email presented at login, or throws BAD_USER_INPUT when it is longer
+ * than any registered email can be. No account matches such an email, so the error reveals
+ * nothing, and the failed-login audit event and counters never store an oversized value.
+ */
+export function requirePlausibleEmail(email: string): string {
+  const normalized = normalizeEmail(email);
+  if (normalized.length > maxEmailLength) {
+    throw badUserInputError('email', `Email must be at most ${maxEmailLength} characters.`);
+  }
+
+  return normalized;
 }
 
 /** Returns a trimmed display or device name, or throws BAD_USER_INPUT. */

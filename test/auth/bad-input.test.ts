@@ -41,6 +41,7 @@ const loginCases: Case[] = [
   { name: 'login password over 72 bytes', query: loginQuery, variables: { input: { email: 'a@example.com', password: 'p'.repeat(73) } }, code: 'BAD_USER_INPUT', field: 'password' },
   { name: 'login password of wrong type', query: loginQuery, variables: { input: { email: 'a@example.com', password: 12345678901 } }, code: 'BAD_USER_INPUT' },
   { name: 'login email of wrong type', query: loginQuery, variables: { input: { email: true, password: 'whatever123' } }, code: 'BAD_USER_INPUT' },
+  { name: 'login email huge', query: loginQuery, variables: { input: { email: `${'a'.repeat(100_000)}@example.com`, password: 'whatever123' } }, code: 'BAD_USER_INPUT', field: 'email' },
   { name: 'refresh token of wrong type', query: refreshQuery, variables: { token: 123 }, code: 'BAD_USER_INPUT' },
   { name: 'refresh token huge', query: refreshQuery, variables: { token: 'r'.repeat(100_000) }, code: 'INVALID_REFRESH_TOKEN' },
   { name: 'refresh token malformed', query: refreshQuery, variables: { token: '../../etc/passwd' }, code: 'INVALID_REFRESH_TOKEN' },
@@ -74,6 +75,15 @@ describe.each(backends)('bad input on %s', (backend) => {
     expect(response.status).toBeLessThan(500);
     expect(response.headers.getSetCookie()).toEqual([]);
     expect(await counts()).toEqual(before);
+  });
+
+  it('a huge login email writes no audit event', async () => {
+    const email = `${'h'.repeat(5_000)}@example.com`;
+    await gatehouse.gql({ query: loginQuery, variables: { input: { email, password: 'whatever123' } } });
+    const events = await gatehouse.app.services.prisma.auditLog.count({
+      where: { action: 'user.login_failed', metadata: { path: ['email'], equals: email } },
+    });
+    expect(events).toBe(0);
   });
 
   it('a taken email is EMAIL_ALREADY_REGISTERED and writes nothing', async () => {
