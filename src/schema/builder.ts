@@ -47,11 +47,15 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+// ISO 8601 with a four-digit year. Date.parse also takes free text and years such as -271821,
+// which PostgreSQL timestamps cannot hold (their range starts in 4713 BC), so a query failed.
+const isoDateTimeShape = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
 builder.scalarType('DateTime', {
   description: 'A point in time as an ISO 8601 string in UTC, such as 2026-01-31T12:00:00.000Z.',
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
-    const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+    const date = typeof value === 'string' && isoDateTimeShape.test(value) ? new Date(value) : new Date(Number.NaN);
     if (Number.isNaN(date.getTime())) {
       throw gatehouseError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string.');
     }

@@ -111,6 +111,9 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     ['cursor of other text', { after: Buffer.from('1|2').toString('base64url') }],
     ['actorId not a UUID', { filter: { actorId: 'x' } }],
     ['since after until', { filter: { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' } }],
+    ['since before year 0', { filter: { since: '-005000-01-01T00:00:00Z' } }],
+    ['until of six digits', { filter: { until: '-271821-04-20T00:00:00.000Z' } }],
+    ['since in free text', { filter: { since: 'December 17, 1995 03:24:00' } }],
   ])('rejects %s as BAD_USER_INPUT', async (_name, variables) => {
     const response = await gatehouse.op(AuditLogsDocument, variables, { token: admin.accessToken });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
