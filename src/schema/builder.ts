@@ -48,7 +48,7 @@ export const builder = new SchemaBuilder<{
 });
 
 // ISO 8601 with a four-digit year. Date.parse also takes free text and years such as -271821,
-// which PostgreSQL timestamps cannot hold (their range starts in 4713 BC), so a query failed.
+// and PostgreSQL timestamps start in 4713 BC, so such a year would make the query fail.
 const isoDateTimeShape = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
 builder.scalarType('DateTime', {
