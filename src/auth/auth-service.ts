@@ -156,8 +156,10 @@ export class AuthService {
       await this.#recordFailedLogin(user, email, origin, 'account_disabled');
       throw gatehouseError('ACCOUNT_DISABLED', 'This account is disabled. Contact an administrator.');
     }
+    const rehash = await this.#rehashWrites(user, input.password);
     const session = this.#newSession(user.id, deviceName, origin);
     await this.deps.prisma.$transaction([
+      ...rehash,
       ...this.#sessionWrites(session),
       this.deps.prisma.auditLog.create({
         data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin),
@@ -166,6 +168,25 @@ export class AuthService {
     await attempt?.succeeded();
 
     return this.#issue(session);
+  }
+
+  /**
+   * Returns the write that stores the password at the configured bcrypt cost, or none when the
+   * stored hash has it already. The write applies only while the stored hash is unchanged, so a
+   * concurrent password change is never undone.
+   * NOTE: an account that never logs in keeps its old cost, so its logins stay slower or faster
+   * than those for unknown emails.
+   */
+  async #rehashWrites(user: User, password: string) {
+    if (!this.deps.hasher.needsRehash(user.passwordHash)) return [];
+    const passwordHash = await this.deps.hasher.hash(password);
+
+    return [
+      this.deps.prisma.user.updateMany({
+        where: { id: user.id, passwordHash: user.passwordHash },
+        data: { passwordHash },
+      }),
+    ];
   }
 
   async #abandon(attempt: Pick<LoginAttempt, 'abandoned'> | undefined, origin: RequestOrigin): Promise<void> {

@@ -97,6 +97,17 @@ export class PasswordHasher {
     return (await this.#run({ kind: 'compare', password, hash }, signal)) === true;
   }
 
+  /**
+   * Returns true when a bcrypt hash has another cost than the configured one. A login for an
+   * unknown email compares against a hash of the configured cost, so an account whose hash has
+   * another cost would answer in measurably different time until it is rehashed.
+   */
+  needsRehash(hash: string): boolean {
+    const cost = /^\$2[aby]\$(\d{2})\$/.exec(hash)?.[1];
+
+    return cost === undefined || Number(cost) !== this.#cost;
+  }
+
   /** Does the work of one verification and returns false; aborts like {@link verify}. */
   async verifyAgainstDummy(password: string, signal?: AbortSignal): Promise<false> {
     // A failed stand-in hash is computed again by the next call instead of failing every login.

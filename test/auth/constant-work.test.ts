@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PasswordWorkers, type PasswordTask } from '../../src/auth/password-workers.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
@@ -39,5 +40,31 @@ describe('login work for unknown users', () => {
     expect(unknownCalls).toHaveLength(1);
     // Same algorithm and cost prefix, such as "$2b$04$", so both comparisons cost the same.
     expect(unknownCalls[0]!.slice(0, 7)).toBe(knownCalls[0]!.slice(0, 7));
+  });
+
+  it('rehashes a password of another cost at login', async () => {
+    const user = await registerUser(gatehouse);
+    const { prisma } = gatehouse.app.services;
+    // A hash from before a change of BCRYPT_COST, because the test server hashes at cost 4.
+    const oldHash = await bcrypt.hash(user.password, 5);
+    await prisma.user.update({ where: { id: user.user.id }, data: { passwordHash: oldHash } });
+
+    const response = await gatehouse.gql({ query: loginQuery, variables: { input: { email: user.email, password: user.password } } });
+    expect(response.body.errors).toBeUndefined();
+
+    const stored = await prisma.user.findUniqueOrThrow({ where: { id: user.user.id } });
+    expect(stored.passwordHash.slice(0, 7)).toBe('$2b$04$');
+    expect(await bcrypt.compare(user.password, stored.passwordHash)).toBe(true);
+  });
+
+  it('keeps a hash of the configured cost at login', async () => {
+    const user = await registerUser(gatehouse);
+    const { prisma } = gatehouse.app.services;
+    const before = await prisma.user.findUniqueOrThrow({ where: { id: user.user.id } });
+
+    await gatehouse.gql({ query: loginQuery, variables: { input: { email: user.email, password: user.password } } });
+
+    const after = await prisma.user.findUniqueOrThrow({ where: { id: user.user.id } });
+    expect(after.passwordHash).toBe(before.passwordHash);
   });
 });
