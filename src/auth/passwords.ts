@@ -99,8 +99,8 @@ export class PasswordHasher {
 
   /**
    * Returns true when a bcrypt hash has another cost than the configured one. A login for an
-   * unknown email compares against a hash of the configured cost, so an account whose hash has
-   * another cost would answer in measurably different time until it is rehashed.
+   * unknown email compares against a hash of the configured cost, so logins for an account whose
+   * hash has another cost take measurably different time until it is rehashed.
    */
   needsRehash(hash: string): boolean {
     const cost = /^\$2[aby]\$(\d{2})\$/.exec(hash)?.[1];
