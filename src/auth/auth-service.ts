@@ -156,37 +156,55 @@ export class AuthService {
       await this.#recordFailedLogin(user, email, origin, 'account_disabled');
       throw gatehouseError('ACCOUNT_DISABLED', 'This account is disabled. Contact an administrator.');
     }
-    const rehash = await this.#rehashWrites(user, input.password);
+    const rehashed = await this.#rehashedPassword(user, input.password);
     const session = this.#newSession(user.id, deviceName, origin);
-    await this.deps.prisma.$transaction([
-      ...rehash,
-      ...this.#sessionWrites(session),
-      this.deps.prisma.auditLog.create({
-        data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin),
-      }),
-    ]);
+    const outcome = await this.deps.prisma.$transaction((tx) => this.#startSession(tx, user, session, rehashed, origin));
+    if (outcome === 'password_changed') {
+      await this.#recordFailedLogin(user, email, origin, 'password_changed');
+      throw invalidCredentialsError();
+    }
+    if (outcome === 'account_disabled') {
+      await this.#recordFailedLogin(user, email, origin, 'account_disabled');
+      throw gatehouseError('ACCOUNT_DISABLED', 'This account is disabled. Contact an administrator.');
+    }
     await attempt?.succeeded();
 
     return this.#issue(session);
   }
 
   /**
-   * Returns the write that stores the password at the configured bcrypt cost, or none when the
-   * stored hash has it already. The write applies only while the stored hash is unchanged, so a
-   * concurrent password change is never undone.
+   * Writes the session of a login whose password was checked against `user`, unless the account
+   * changed since. The user row stays locked until commit. A password change or disabling that
+   * committed during the check is seen here, and one that comes later waits for the commit and
+   * then revokes this session with the others.
+   */
+  async #startSession(
+    tx: Transaction,
+    user: User,
+    session: NewSession,
+    rehashed: string | null,
+    origin: RequestOrigin,
+  ): Promise<'started' | 'password_changed' | 'account_disabled'> {
+    const [current] = await tx.$queryRaw<{ password_hash: string; disabled: boolean }[]>`
+      SELECT password_hash, disabled FROM users WHERE id = ${user.id}::uuid FOR SHARE`;
+    if (!current || current.password_hash !== user.passwordHash) return 'password_changed';
+    if (current.disabled) return 'account_disabled';
+    if (rehashed) await tx.user.update({ where: { id: user.id }, data: { passwordHash: rehashed } });
+    for (const write of this.#sessionWrites(session, tx)) await write;
+    await tx.auditLog.create({ data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin) });
+
+    return 'started';
+  }
+
+  /**
+   * Returns the password hashed at the configured bcrypt cost when the stored hash has another
+   * cost, or null. The new hash is stored only while the stored one is unchanged, because
+   * #startSession checks that first, so a concurrent password change is never undone.
    * NOTE: an account that never logs in keeps its old cost, so its logins stay slower or faster
    * than those for unknown emails.
    */
-  async #rehashWrites(user: User, password: string) {
-    if (!this.deps.hasher.needsRehash(user.passwordHash)) return [];
-    const passwordHash = await this.deps.hasher.hash(password);
-
-    return [
-      this.deps.prisma.user.updateMany({
-        where: { id: user.id, passwordHash: user.passwordHash },
-        data: { passwordHash },
-      }),
-    ];
+  async #rehashedPassword(user: User, password: string): Promise<string | null> {
+    return this.deps.hasher.needsRehash(user.passwordHash) ? this.deps.hasher.hash(password) : null;
   }
 
   async #abandon(attempt: Pick<LoginAttempt, 'abandoned'> | undefined, origin: RequestOrigin): Promise<void> {
@@ -230,9 +248,7 @@ export class AuthService {
     };
   }
 
-  #sessionWrites(session: NewSession) {
-    const { prisma } = this.deps;
-
+  #sessionWrites(session: NewSession, prisma: Pick<PrismaClient, 'session' | 'refreshToken'> = this.deps.prisma) {
     return [
       prisma.session.create({
         data: {
@@ -283,3 +299,5 @@ interface NewSession {
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
+
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];

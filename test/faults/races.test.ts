@@ -1,13 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PasswordHasher } from '../../src/auth/passwords.js';
 import {
   AddMemberDocument,
   ChangeMemberRoleDocument,
+  ChangePasswordDocument,
   CreateWorkspaceDocument,
   LoginDocument,
   LogoutDocument,
   RefreshPairDocument,
   RegisterDocument,
+  SetUserDisabledDocument,
 } from '../generated/graphql.js';
+import { registerPlatformAdmin } from '../support/admins.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js';
 import { codeOf } from './support.js';
@@ -113,4 +117,76 @@ describe('races and audit under load', () => {
     expect(counts['user.registered']).toBe(clients);
     expect(Object.keys(counts).sort()).toEqual(['token.refreshed', 'user.logged_out', 'user.login_succeeded', 'user.registered']);
   }, 90_000);
+});
+
+describe('login racing an account change', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  /**
+   * Starts a login whose password check waits until `change` has run, so the change lands
+   * between the check and the new session's insert. Returns the login's response.
+   */
+  async function loginAround(email: string, change: () => Promise<unknown>) {
+    const verify = PasswordHasher.prototype.verify;
+    let started!: () => void;
+    const checking = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(PasswordHasher.prototype, 'verify').mockImplementationOnce(async function (this: PasswordHasher, ...args) {
+      const valid = await verify.apply(this, args);
+      started();
+      await released;
+
+      return valid;
+    });
+    const login = gatehouse.op(LoginDocument, { input: { email, password: defaultPassword } });
+    await checking;
+    await change();
+    release();
+
+    return login;
+  }
+
+  it('a password change ends a login in flight', async () => {
+    const user = await registerUser(gatehouse);
+    const login = await loginAround(user.email, async () => {
+      const changed = await gatehouse.op(
+        ChangePasswordDocument,
+        { currentPassword: defaultPassword, newPassword: 'a brand new passphrase' },
+        { token: user.accessToken },
+      );
+      expect(changed.body.data?.changePassword).toBe(true);
+    });
+
+    expect(codeOf(login)).toBe('INVALID_CREDENTIALS');
+    const sessions = await gatehouse.app.services.prisma.session.count({ where: { userId: user.user.id, revokedAt: null } });
+    expect(sessions).toBe(1);
+  });
+
+  it('disabling a user ends a login in flight', async () => {
+    const admin = await registerPlatformAdmin(gatehouse);
+    const user = await registerUser(gatehouse);
+    const login = await loginAround(user.email, async () => {
+      const disabled = await gatehouse.op(
+        SetUserDisabledDocument,
+        { userId: user.user.id, disabled: true },
+        { token: admin.accessToken },
+      );
+      expect(disabled.body.errors).toBeUndefined();
+    });
+
+    expect(codeOf(login)).toBe('ACCOUNT_DISABLED');
+    const sessions = await gatehouse.app.services.prisma.session.count({ where: { userId: user.user.id, revokedAt: null } });
+    expect(sessions).toBe(0);
+  });
 });
