@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { errorCodes, type ErrorCode } from '../errors.js';
+import { variableErrorMessage } from './variable-error-message.js';
 
 type ResultLike = { errors?: readonly GraphQLError[] };
 type HttpExtension = { status?: number; headers?: Record<string, string>; spec?: boolean };
@@ -36,7 +37,7 @@ function withCode(error: GraphQLError): GraphQLError {
     ? existing
     : (codeFor(error, httpExtension?.status) ?? (isKnownCode(existing) ? existing : 'INTERNAL_SERVER_ERROR'));
 
-  return new GraphQLError(error.message, {
+  return new GraphQLError(code === 'BAD_USER_INPUT' ? variableErrorMessage(error) : error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,

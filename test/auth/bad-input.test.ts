@@ -77,6 +77,16 @@ describe.each(backends)('bad input on %s', (backend) => {
     expect(await counts()).toEqual(before);
   });
 
+  it.each([
+    ['a missing field', registerQuery, { input: { email: uniqueEmail('echo'), password: 'echo password 123' } }],
+    ['an unknown field', loginQuery, { input: { email: 'a@example.com', password: 'echo password 123', admin: true } }],
+    ['a password of wrong type', loginQuery, { input: { email: 'a@example.com', password: ['echo password 123'] } }],
+  ])('variable error with %s hides the password', async (_name, query, variables) => {
+    const response = await gatehouse.gql({ query, variables });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(response.body)).not.toContain('echo password 123');
+  });
+
   it('a huge login email writes no audit event', async () => {
     const email = `${'h'.repeat(5_000)}@example.com`;
     await gatehouse.gql({ query: loginQuery, variables: { input: { email, password: 'whatever123' } } });
