@@ -273,7 +273,8 @@ export class AuthService {
   }
 
   async #issue(session: NewSession): Promise<IssuedTokens> {
-    const access = await this.deps.accessTokens.sign(session.userId, session.id);
+    // A session may be shorter than ACCESS_TOKEN_TTL_SECONDS, and no token outlives its session.
+    const access = await this.deps.accessTokens.sign(session.userId, session.id, Date.now(), session.expiresAt);
 
     return {
       accessToken: access.token,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityDocument, LogoutAllDocument, RefreshPairDocument } from '../generated/graphql.js';
 import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { registerUser } from '../support/users.js';
+import { loginUser, registerUser } from '../support/users.js';
 
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
   response.body.errors?.[0]?.extensions?.code;
@@ -153,5 +153,37 @@ describe('refresh rotation with grace disabled', () => {
     expect(codeOf(replay)).toBe('REFRESH_TOKEN_REUSED');
     const afterReplay = await gatehouse.op(RefreshPairDocument, { token: r1.refreshToken });
     expect(codeOf(afterReplay)).toBe('INVALID_REFRESH_TOKEN');
+  });
+});
+
+describe('sessions shorter than an access token', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ env: { SESSION_LIFETIME_SECONDS: '600', ACCESS_TOKEN_TTL_SECONDS: '1800' } });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  /** Returns the `exp` claim of an access token and the expiry of its session, in seconds. */
+  async function expiries(accessToken: string, sessionId: string) {
+    const payload = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    const session = await gatehouse.app.services.prisma.session.findUniqueOrThrow({ where: { id: sessionId } });
+
+    return { exp: payload.exp, sessionEnd: Math.floor(session.expiresAt.getTime() / 1000) };
+  }
+
+  it('register issues no token past the session', async () => {
+    const user = await registerUser(gatehouse);
+    const { exp, sessionEnd } = await expiries(user.accessToken, user.session.id);
+    expect(exp).toBeLessThanOrEqual(sessionEnd);
+  });
+
+  it('login issues no token past the session', async () => {
+    const user = await registerUser(gatehouse);
+    const login = await loginUser(gatehouse, user.email, user.password);
+    const { exp, sessionEnd } = await expiries(login.accessToken, login.session.id);
+    expect(exp).toBeLessThanOrEqual(sessionEnd);
   });
 });
