@@ -226,8 +226,8 @@ export class AuthService {
       action: auditActions.loginFailed,
       targetId: user?.id ?? null,
       origin,
-      // jsonb cannot store NUL either, so the event shows U+FFFD in its place.
-      metadata: { email: email.replaceAll('\0', '\uFFFD'), reason },
+      // jsonb cannot store NUL or unpaired UTF-16 surrogates, so the event shows U+FFFD instead.
+      metadata: { email: email.replace(/[\u0000\p{Cs}]/gu, '\uFFFD'), reason },
     });
   }
 

@@ -6,6 +6,9 @@ export const maxEmailLength = 254;
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
 // PostgreSQL text cannot store NUL, and no address contains a control character.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/u;
+// An unpaired UTF-16 surrogate has no UTF-8 form, so PostgreSQL text would store U+FFFD instead,
+// and jsonb rejects it.
+const unpairedSurrogate = /\p{Cs}/u;
 
 /** Normalizes an email for storage and lookup: trimmed, NFC, lower-cased. */
 export function normalizeEmail(email: string): string {
@@ -18,6 +21,7 @@ export function emailProblem(normalized: string): string | undefined {
   if (normalized.length > maxEmailLength) return `Email must be at most ${maxEmailLength} characters.`;
   if (!emailShape.test(normalized)) return 'Email must look like name@example.com.';
   if (controlCharacters.test(normalized)) return 'Email must not contain control characters.';
+  if (unpairedSurrogate.test(normalized)) return 'Email must not contain unpaired UTF-16 surrogates.';
 
   return undefined;
 }

@@ -60,6 +60,10 @@ export function requireValidName(value: string, field: string, required: boolean
   if (controlCharacters.test(trimmed)) {
     throw badUserInputError(field, `${field} must not contain control characters.`);
   }
+  // PostgreSQL would store U+FFFD in place of an unpaired UTF-16 surrogate, changing the name.
+  if (/\p{Cs}/u.test(trimmed)) {
+    throw badUserInputError(field, `${field} must not contain unpaired UTF-16 surrogates.`);
+  }
 
   return trimmed;
 }

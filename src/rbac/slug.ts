@@ -33,10 +33,12 @@ export function slugFromName(name: string): string {
   return `${base || 'workspace'}-${randomBytes(3).toString('hex')}`;
 }
 
-// C0 and C1 control characters: PostgreSQL text cannot store NUL, and none belongs in a name.
+// C0 and C1 control characters. PostgreSQL text cannot store NUL, and none belongs in a name.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/u;
+// Unpaired UTF-16 surrogates have no UTF-8 form, and the audit event's jsonb rejects them.
+const unpairedSurrogate = /\p{Cs}/u;
 
-/** Checks a workspace name: 1 to 100 characters after trimming, no control characters. */
+/** Checks a workspace name: 1 to 100 characters after trimming, no control characters or unpaired surrogates. */
 export function parseWorkspaceName(value: string): string {
   const name = value.trim();
   if (name.length === 0 || name.length > 100) {
@@ -44,6 +46,9 @@ export function parseWorkspaceName(value: string): string {
   }
   if (controlCharacters.test(name)) {
     throw badUserInputError('name', 'Name must not contain control characters.');
+  }
+  if (unpairedSurrogate.test(name)) {
+    throw badUserInputError('name', 'Name must not contain unpaired UTF-16 surrogates.');
   }
 
   return name;
