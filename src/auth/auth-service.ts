@@ -176,7 +176,10 @@ export class AuthService {
    * Writes the session of a login whose password was checked against `user`, unless the account
    * changed since. The user row stays locked until commit. A password change or disabling that
    * committed during the check is seen here, and one that comes later waits for the commit and
-   * then revokes this session with the others.
+   * then revokes this session with the others. The password counts as changed by its
+   * `password_changed_at`, not its hash, because a concurrent login may have rehashed the same
+   * password. FOR UPDATE, not FOR SHARE, because two logins holding FOR SHARE that both rehash
+   * could deadlock when each waits to update the row the other has locked.
    */
   async #startSession(
     tx: Transaction,
@@ -185,11 +188,13 @@ export class AuthService {
     rehashed: string | null,
     origin: RequestOrigin,
   ): Promise<'started' | 'password_changed' | 'account_disabled'> {
-    const [current] = await tx.$queryRaw<{ password_hash: string; disabled: boolean }[]>`
-      SELECT password_hash, disabled FROM users WHERE id = ${user.id}::uuid FOR SHARE`;
-    if (!current || current.password_hash !== user.passwordHash) return 'password_changed';
+    const [current] = await tx.$queryRaw<{ password_hash: string; password_changed_at: Date; disabled: boolean }[]>`
+      SELECT password_hash, password_changed_at, disabled FROM users WHERE id = ${user.id}::uuid FOR UPDATE`;
+    if (!current || current.password_changed_at.getTime() !== user.passwordChangedAt.getTime()) return 'password_changed';
     if (current.disabled) return 'account_disabled';
-    if (rehashed) await tx.user.update({ where: { id: user.id }, data: { passwordHash: rehashed } });
+    if (rehashed && this.deps.hasher.needsRehash(current.password_hash)) {
+      await tx.user.update({ where: { id: user.id }, data: { passwordHash: rehashed } });
+    }
     for (const write of this.#sessionWrites(session, tx)) await write;
     await tx.auditLog.create({ data: auditRow(auditActions.loginSucceeded, user.id, user.id, session.id, origin) });
 
@@ -198,8 +203,8 @@ export class AuthService {
 
   /**
    * Returns the password hashed at the configured bcrypt cost when the stored hash has another
-   * cost, or null. The new hash is stored only while the stored one is unchanged, because
-   * #startSession checks that first, so a concurrent password change is never undone.
+   * cost, or null. #startSession stores it only while the password is unchanged, so a concurrent
+   * password change is never undone.
    * NOTE: an account that never logs in keeps its old cost, so its logins stay slower or faster
    * than those for unknown emails.
    */

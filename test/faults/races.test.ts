@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PasswordHasher } from '../../src/auth/passwords.js';
 import {
@@ -188,5 +189,30 @@ describe('login racing an account change', () => {
     expect(codeOf(login)).toBe('ACCOUNT_DISABLED');
     const sessions = await gatehouse.app.services.prisma.session.count({ where: { userId: user.user.id, revokedAt: null } });
     expect(sessions).toBe(0);
+  });
+
+  it('a rehash by another login keeps a login in flight', async () => {
+    const user = await registerUser(gatehouse);
+    const { prisma } = gatehouse.app.services;
+    // A hash of another cost than the server's, so the first login to finish rehashes it.
+    await prisma.user.update({ where: { id: user.user.id }, data: { passwordHash: await bcrypt.hash(defaultPassword, 5) } });
+    const login = await loginAround(user.email, async () => {
+      const other = await gatehouse.op(LoginDocument, { input: { email: user.email, password: defaultPassword } });
+      expect(codeOf(other)).toBeUndefined();
+    });
+
+    expect(codeOf(login)).toBeUndefined();
+    expect(login.body.data?.login.accessToken).toBeTypeOf('string');
+  });
+
+  it('parallel logins that rehash all succeed', async () => {
+    const user = await registerUser(gatehouse);
+    const { prisma } = gatehouse.app.services;
+    await prisma.user.update({ where: { id: user.user.id }, data: { passwordHash: await bcrypt.hash(defaultPassword, 5) } });
+    const logins = await Promise.all(
+      Array.from({ length: 10 }, () => gatehouse.op(LoginDocument, { input: { email: user.email, password: defaultPassword } })),
+    );
+
+    expect(logins.map(codeOf)).toEqual(Array.from({ length: 10 }, () => undefined));
   });
 });
