@@ -227,14 +227,19 @@ export class SessionService {
     return revoked.length;
   }
 
-  /** Finds the live session a refresh token belongs to, for logout without an access token. */
+  /**
+   * Finds the live session a refresh token belongs to, for logout by cookie. A rotated token
+   * counts too, because another tab may have refreshed while the logout was on its way. That
+   * gives its holder no new power, because refreshToken with it either returns the live child,
+   * within the grace interval, or revokes the session.
+   */
   async sessionOfRefreshToken(token: string): Promise<{ userId: string; sessionId: string } | null> {
     if (!looksLikeRefreshToken(token)) return null;
     const row = await this.deps.prisma.refreshToken.findUnique({
       where: { tokenHash: hashRefreshToken(token) },
-      select: { usedAt: true, expiresAt: true, session: { select: { id: true, userId: true, revokedAt: true } } },
+      select: { expiresAt: true, session: { select: { id: true, userId: true, revokedAt: true } } },
     });
-    if (!row || row.usedAt || row.expiresAt <= new Date() || row.session.revokedAt) return null;
+    if (!row || row.expiresAt <= new Date() || row.session.revokedAt) return null;
 
     return { userId: row.session.userId, sessionId: row.session.id };
   }

@@ -90,6 +90,19 @@ describe('refresh cookie', () => {
     expect(events.map((event) => event.sessionId).sort()).toEqual([user.session.id, other.session.id].sort());
   });
 
+  it('logout with a just-rotated cookie revokes the session', async () => {
+    // Another tab refreshed while this logout was on its way, so the cookie it carries is spent.
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const refreshed = await gatehouse.op(RefreshDocument, {}, { cookie });
+    const child = refreshed.body.data!.refreshToken.refreshToken;
+    const response = await gatehouse.op(LogoutDocument, {}, { cookie });
+    expect(response.body.data?.logout).toBe(true);
+
+    const refresh = await gatehouse.op(RefreshDocument, { token: child });
+    expect(refresh.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+  });
+
   it('logout with a rejected token alone is UNAUTHENTICATED', async () => {
     const response = await gatehouse.op(LogoutDocument, {}, { token: 'expired.or.forged' });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
