@@ -102,6 +102,10 @@ export class RateLimitConfigStore {
 /**
  * Picks the rule for one root field in one window: the most specific pattern that matches the
  * field name or, failing that, the operation name. Undefined means the window does not limit it.
+ *
+ * Clients choose operation names, so a rule that matches only the operation name applies only
+ * when it allows at most as many points per cost as the rule the field name alone selects.
+ * Otherwise any client could name its operation after a looser rule and draw from that bucket.
  */
 export function ruleFor(
   rules: readonly LimitRule[],
@@ -110,25 +114,32 @@ export function ruleFor(
   fieldName: string,
   operationName: string | undefined,
 ): LimitRule | undefined {
+  const windowRules = rules.filter((rule) => rule.plan === plan && rule.window === window);
+  const fieldRule = mostSpecific(windowRules, (pattern) => patternMatches(pattern, fieldName));
+  if (operationName === undefined) return fieldRule;
+
+  const operationRule = mostSpecific(
+    windowRules.filter((rule) => !fieldRule || isAtLeastAsStrict(rule, fieldRule)),
+    (pattern) => !patternMatches(pattern, fieldName) && patternMatches(pattern, operationName),
+  );
+  if (!operationRule) return fieldRule;
+  if (!fieldRule) return operationRule;
+
+  // A field match ranks above an operation-name match of the same specificity.
+  return patternSpecificity(operationRule.operation) > patternSpecificity(fieldRule.operation) ? operationRule : fieldRule;
+}
+
+function mostSpecific(rules: readonly LimitRule[], matches: (pattern: string) => boolean): LimitRule | undefined {
   let best: LimitRule | undefined;
-  let bestRank = -1;
   for (const rule of rules) {
-    if (rule.plan !== plan || rule.window !== window) continue;
-    const rank = matchRank(rule.operation, fieldName, operationName);
-    if (rank > bestRank) {
-      best = rule;
-      bestRank = rank;
-    }
+    if (!matches(rule.operation)) continue;
+    if (!best || patternSpecificity(rule.operation) > patternSpecificity(best.operation)) best = rule;
   }
 
   return best;
 }
 
-// A field match ranks above an operation-name match of the same specificity.
-function matchRank(pattern: string, fieldName: string, operationName: string | undefined): number {
-  const specificity = patternSpecificity(pattern) * 2;
-  if (patternMatches(pattern, fieldName)) return specificity + 1;
-  if (operationName !== undefined && patternMatches(pattern, operationName)) return specificity;
-
-  return -1;
+/** Compares points per cost without division: `a.points / a.cost <= b.points / b.cost`. */
+function isAtLeastAsStrict(candidate: LimitRule, reference: LimitRule): boolean {
+  return candidate.points * reference.cost <= reference.points * candidate.cost;
 }

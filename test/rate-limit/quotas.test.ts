@@ -28,6 +28,34 @@ const rateLimitOf = (body: { extensions?: Record<string, unknown> }) =>
 const minuteOf = (status: RateLimitExtension, bucket = '*') =>
   status.windows.find((window) => window.window === 'minute' && window.bucket === bucket)!;
 
+/**
+ * Checks that naming an operation after a looser rule does not lift the `*` limit, while a
+ * stricter operation-name rule still applies. Uses the enterprise plan, which no other test of
+ * this file limits, so lowering its `*` rule leaves the other tests alone.
+ */
+async function checkOperationNameRules(gatehouse: TestGatehouse): Promise<void> {
+  await setRule(gatehouse, { plan: 'enterprise', operation: '*', points: 2 });
+  await setRule(gatehouse, { plan: 'enterprise', operation: 'Roomy', points: 1_000 });
+  await setRule(gatehouse, { plan: 'enterprise', operation: 'Tight', points: 1 });
+  const user = await registerUser(gatehouse);
+  await gatehouse.app.services.prisma.user.update({ where: { id: user.user.id }, data: { plan: 'enterprise' } });
+
+  const roomy = () => gatehouse.gql({ query: 'query Roomy { me { id } }', token: user.accessToken });
+  const first = await roomy();
+  expect(first.status).toBe(200);
+  expect(minuteOf(rateLimitOf(first.body)).limit).toBe(2);
+  expect(rateLimitOf(first.body).windows.map((window) => window.bucket)).toEqual(['*', '*', '*']);
+  expect((await roomy()).status).toBe(200);
+  const third = await roomy();
+  expect(third.status).toBe(429);
+  expect(third.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+  const tight = await gatehouse.gql({ query: 'query Tight { rateLimit { cost } }', token: user.accessToken });
+  expect(tight.status).toBe(200);
+  expect(minuteOf(rateLimitOf(tight.body), 'Tight').limit).toBe(1);
+  expect(minuteOf(rateLimitOf(tight.body), 'Tight').remaining).toBe(0);
+}
+
 describe('quotas on redis', () => {
   let redis: RunningServer;
   let gatehouse: TestGatehouse;
@@ -208,6 +236,10 @@ describe('quotas on redis', () => {
     expect(keys.some((key) => key.includes('203.0.113'))).toBe(false);
   });
 
+  it('ignores looser operation-name rules', async () => {
+    await checkOperationNameRules(gatehouse);
+  });
+
   it('gives every key a TTL', async () => {
     const ttls = await gatehouseKeyTtls(redis.url);
     expect(ttls.size).toBeGreaterThan(5);
@@ -229,6 +261,10 @@ describe('quotas without redis on pglite', () => {
   it('seeds the default rules', async () => {
     const count = await gatehouse.app.services.prisma.rateLimitConfig.count({ where: { operation: '*' } });
     expect(count).toBe(9);
+  });
+
+  it('ignores looser operation-name rules', async () => {
+    await checkOperationNameRules(gatehouse);
   });
 
   it('enforces limits in memory, not degraded', async () => {

@@ -56,15 +56,29 @@ describe('rule matching', () => {
     cost: 1,
     failMode: 'open',
   });
-  const rules = [rule('*', 1), rule('log*', 2), rule('login', 3), rule('Guess', 4)];
+  const rules = [rule('*', 1), rule('log*', 2), rule('login', 3), rule('Guess', 4), rule('Slow', 1)];
 
   it('prefers exact names over globs over the default', () => {
     expect(ruleFor(rules, 'free', 'minute', 'login', undefined)?.points).toBe(3);
     expect(ruleFor(rules, 'free', 'minute', 'logout', undefined)?.points).toBe(2);
     expect(ruleFor(rules, 'free', 'minute', 'me', undefined)?.points).toBe(1);
-    expect(ruleFor(rules, 'free', 'minute', 'me', 'Guess')?.points).toBe(4);
+    expect(ruleFor(rules, 'free', 'minute', 'me', 'Slow')?.operation).toBe('Slow');
     expect(ruleFor(rules, 'pro', 'minute', 'me', undefined)).toBeUndefined();
     expect(ruleFor(rules, 'free', 'hour', 'me', undefined)).toBeUndefined();
+  });
+
+  it('ignores operation-name rules looser than the field rule', () => {
+    expect(ruleFor(rules, 'free', 'minute', 'me', 'Guess')?.operation).toBe('*');
+    expect(ruleFor(rules, 'free', 'minute', 'logout', 'Guess')?.operation).toBe('log*');
+    expect(ruleFor(rules, 'free', 'minute', 'logout', 'Slow')?.operation).toBe('Slow');
+    expect(ruleFor([rule('Guess', 4)], 'free', 'minute', 'me', 'Guess')?.operation).toBe('Guess');
+    expect(ruleFor([rule('*', 1), rule('Sl*', 1), rule('Slow', 9)], 'free', 'minute', 'me', 'Slow')?.operation).toBe('Sl*');
+  });
+
+  it('compares points per cost', () => {
+    const costly = { ...rule('Guess', 4), cost: 4 };
+    expect(ruleFor([rule('*', 1), costly], 'free', 'minute', 'me', 'Guess')?.operation).toBe('Guess');
+    expect(ruleFor([{ ...rule('*', 2), cost: 2 }, rule('Guess', 2)], 'free', 'minute', 'me', 'Guess')?.operation).toBe('*');
   });
 
   it('matches globs on whole names', () => {
