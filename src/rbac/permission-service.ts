@@ -10,7 +10,7 @@ export interface PermissionCheck {
   userId: string;
 }
 
-/** Reason for a check's result. A missing workspace and a foreign one both give not_a_member. */
+/** Reason for a check's result. A missing workspace, a foreign one and a disabled user all give not_a_member. */
 export type PermissionReason = 'role_sufficient' | 'platform_admin' | 'role_insufficient' | 'not_a_member';
 
 export interface PermissionResult {
@@ -26,6 +26,7 @@ interface Row {
   i: number;
   is_platform_admin: boolean | null;
   role: string | null;
+  disabled: boolean | null;
 }
 
 /**
@@ -48,7 +49,7 @@ export class PermissionService {
   private load(actor: Actor, pairs: string): Promise<Row[]> {
     return withUserScope(this.prisma, actor, (tx) =>
       tx.$queryRaw<Row[]>`
-        SELECT c.i, u.is_platform_admin, m.role::text AS role
+        SELECT c.i, u.is_platform_admin, m.role::text AS role, u.disabled
         FROM jsonb_to_recordset(${pairs}::jsonb) AS c(i integer, user_id uuid, workspace_id uuid)
         LEFT JOIN users u ON u.id = c.user_id
         LEFT JOIN workspace_members m ON m.workspace_id = c.workspace_id AND m.user_id = c.user_id`,
@@ -57,6 +58,9 @@ export class PermissionService {
 }
 
 function decide(minimumRole: WorkspaceRole, row: Row | undefined): PermissionResult {
+  // A disabled user has no permission. The answer matches a non-member's, so it does not tell
+  // the caller whether the account or its membership exists.
+  if (row?.disabled) return { allowed: false, role: null, reason: 'not_a_member' };
   const role = isWorkspaceRole(row?.role) ? row.role : null;
   if (hasAtLeast(role, minimumRole)) return { allowed: true, role, reason: 'role_sufficient' };
   if (row?.is_platform_admin) return { allowed: true, role, reason: 'platform_admin' };

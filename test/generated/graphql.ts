@@ -34,7 +34,7 @@ export type PermissionCheckInput = {
 
 /** Reason for the result of a permission check. */
 export type PermissionReason =
-  /** The user is not a member. A workspace that does not exist returns the same reason. */
+  /** The user is not a member or is disabled. A workspace that does not exist returns the same reason. */
   | 'NOT_A_MEMBER'
   /** The user is a platform admin. */
   | 'PLATFORM_ADMIN'

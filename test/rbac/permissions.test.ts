@@ -104,6 +104,46 @@ describe.each(backends)('permission checks on %s', (backend) => {
     expectError(tooMany, 'BAD_USER_INPUT', ['checkPermissions']);
   });
 
+  it('denies disabled users like non-members', async () => {
+    const disabledEditor = await newUser(gatehouse);
+    await addMember(gatehouse, owner, workspaceId, disabledEditor, 'EDITOR');
+    const disabledAdmin = await newUser(gatehouse, { platformAdmin: true });
+    const prisma = gatehouse.app.services.prisma;
+    await prisma.user.updateMany({
+      where: { id: { in: [disabledEditor.user.id, disabledAdmin.user.id] } },
+      data: { disabled: true },
+    });
+    const platformAdmin = await newUser(gatehouse, { platformAdmin: true });
+    const notAMember = { allowed: false, role: null, reason: 'NOT_A_MEMBER' };
+
+    const single = await gatehouse.op(
+      CheckPermissionDocument,
+      { workspaceId, minimumRole: 'VIEWER', userId: disabledEditor.user.id },
+      { token: platformAdmin.accessToken },
+    );
+    expect(single.body.errors).toBeUndefined();
+    expect(single.body.data?.checkPermission).toEqual(notAMember);
+
+    const batch = await gatehouse.op(
+      CheckPermissionsDocument,
+      {
+        checks: [
+          { workspaceId, minimumRole: 'VIEWER', userId: disabledEditor.user.id },
+          { workspaceId, minimumRole: 'VIEWER', userId: disabledAdmin.user.id },
+          { workspaceId: foreignId, minimumRole: 'VIEWER', userId: disabledAdmin.user.id },
+          { workspaceId, minimumRole: 'VIEWER', userId: editor.user.id },
+        ],
+      },
+      { token: platformAdmin.accessToken },
+    );
+    expect(batch.body.errors).toBeUndefined();
+    const results = batch.body.data?.checkPermissions;
+    expect(results?.[0]).toEqual(notAMember);
+    expect(results?.[1]).toEqual(notAMember);
+    expect(results?.[2]).toEqual(notAMember);
+    expect(results?.[3]).toEqual({ allowed: true, role: 'EDITOR', reason: 'ROLE_SUFFICIENT' });
+  });
+
   it('sends one query for a batch', async () => {
     const operations: string[] = [];
     const counting = gatehouse.app.services.prisma.$extends({

@@ -14,7 +14,8 @@ const PermissionReasonEnum = builder.enumType('PermissionReason', {
     ROLE_INSUFFICIENT: { value: 'role_insufficient', description: 'The user is a member with a lower role.' },
     NOT_A_MEMBER: {
       value: 'not_a_member',
-      description: 'The user is not a member. A workspace that does not exist returns the same reason.',
+      description:
+        'The user is not a member or is disabled. A workspace that does not exist returns the same reason.',
     },
   } as const,
 });
