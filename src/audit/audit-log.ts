@@ -31,6 +31,7 @@ export const auditActions = {
   platformAdminGranted: 'platform_admin.granted',
   platformAdminRevoked: 'platform_admin.revoked',
   auditPurged: 'audit.purged',
+  loginLocked: 'user.login_locked',
 } as const;
 
 export type AuditAction = (typeof auditActions)[keyof typeof auditActions];

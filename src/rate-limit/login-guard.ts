@@ -9,6 +9,7 @@ import {
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { rateLimitedError } from './errors.js';
+import type { LockoutAudit } from './lockout-audit.js';
 import { canonicalAddress, clientNetwork } from './subject.js';
 
 export interface LoginGuardOptions {
@@ -39,6 +40,9 @@ export interface LoginAttempt {
    */
   abandoned(): Promise<void>;
 }
+
+/** Called when a lock rejects a login attempt, with the locked bucket and the time left on it. */
+type OnLocked = (scope: 'email' | 'ip', key: string, msBeforeNext: number) => Promise<void> | undefined;
 
 interface Limiters {
   loginEmail: RateLimiterAbstract;
@@ -81,6 +85,8 @@ export class LoginGuard {
     redis: RedisClient | undefined,
     options: LoginGuardOptions,
     private readonly logger: Logger,
+    /** Records rejected logins once per lock. Without it, a lockout writes no audit event. */
+    private readonly lockouts?: Pick<LockoutAudit, 'record'>,
   ) {
     // Exact addresses, as the quotas compare them. The /64 of an exempt IPv6 address stays limited.
     this.#exemptIps = new Set(options.exemptIps.map(canonicalAddress));
@@ -96,7 +102,9 @@ export class LoginGuard {
   async beginLogin(normalizedEmail: string, origin: RequestOrigin): Promise<LoginAttempt> {
     const email = emailKey(normalizedEmail);
     const network = clientNetwork(origin.ip);
-    await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login', origin);
+    const onLocked: OnLocked = (scope, key, msBeforeNext) =>
+      this.lockouts?.record({ scope, key, email: normalizedEmail, network, msBeforeNext }, origin);
+    await this.#consumeBoth(this.#limiters.loginEmail, email, this.#limiters.loginIp, network, 'login', origin, onLocked);
     const exempt = this.#isExempt(origin.ip);
 
     return {
@@ -141,11 +149,14 @@ export class LoginGuard {
     network: string,
     action: string,
     origin: RequestOrigin,
+    onLocked?: OnLocked,
   ): Promise<void> {
-    await this.#consume(emailLimiter, email, { action, scope: 'email', network }, origin);
+    const emailLocked = (msBeforeNext: number) => onLocked?.('email', email, msBeforeNext);
+    await this.#consume(emailLimiter, email, { action, scope: 'email', network }, origin, emailLocked);
     if (this.#isExempt(origin.ip)) return;
     try {
-      await this.#consume(ipLimiter, network, { action, scope: 'ip', network }, origin);
+      const networkLocked = (msBeforeNext: number) => onLocked?.('ip', network, msBeforeNext);
+      await this.#consume(ipLimiter, network, { action, scope: 'ip', network }, origin, networkLocked);
     } catch (error) {
       // The request stops here, so the email's point goes back.
       await emailLimiter.reward(email, 1);
@@ -158,6 +169,7 @@ export class LoginGuard {
     key: string,
     context: Record<string, string>,
     origin: RequestOrigin,
+    onLocked: (msBeforeNext: number) => Promise<void> | undefined,
   ): Promise<void> {
     try {
       await limiter.consume(key, 1);
@@ -165,6 +177,7 @@ export class LoginGuard {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       requestLogger(this.logger, origin).info({ ...context, retryAfter }, 'login protection rejected an attempt');
+      await onLocked(rejection.msBeforeNext);
       throw rateLimitedError(retryAfter);
     }
   }

@@ -4,6 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { RateLimitConfigStore } from './config-store.js';
 import { QuotaLimiter, type RateLimitCaller, type RateLimitDecision } from './limiter.js';
+import { LockoutAudit } from './lockout-audit.js';
 import { LoginGuard, type LoginGuardOptions } from './login-guard.js';
 import { PlanCache } from './plan-cache.js';
 import { MemoryQuotaStore, type QuotaStore } from './quota-store.js';
@@ -36,7 +37,12 @@ export class RateLimitService {
     this.#limiter = new QuotaLimiter(this.configs, this.#store);
     this.#plans = new PlanCache(deps.prisma);
     this.#exemptIps = new Set(deps.exemptIps.map(canonicalAddress));
-    this.loginGuard = new LoginGuard(deps.redis, { ...deps.loginGuard, exemptIps: deps.exemptIps }, deps.logger);
+    const lockouts = new LockoutAudit({
+      prisma: deps.prisma,
+      logger: deps.logger,
+      markOnce: (key, ttlMs, origin) => this.markOnce(key, ttlMs, origin),
+    });
+    this.loginGuard = new LoginGuard(deps.redis, { ...deps.loginGuard, exemptIps: deps.exemptIps }, deps.logger, lockouts);
   }
 
   /** True while quotas are counted per instance because Redis is unreachable. */

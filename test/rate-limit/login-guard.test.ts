@@ -2,8 +2,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginDocument } from '../generated/graphql.js';
 import { createLogger } from '../../src/logger.js';
+import { LockoutAudit, type Lockout } from '../../src/rate-limit/lockout-audit.js';
 import { LoginGuard, type LoginGuardOptions } from '../../src/rate-limit/login-guard.js';
-import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { createTestDatabase, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRedis, type RunningServer } from '../support/processes.js';
 import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js';
 import { allowRegistrations, limitedEnv, setRule } from './support.js';
@@ -125,6 +126,120 @@ describe('login guard over http', () => {
       const success = await open.op(LoginDocument, { input: { email: user.email, password: defaultPassword } });
       expect(success.body.data?.login.user.id).toBe(user.user.id);
     }
+  });
+});
+
+describe('lockout audit across instances', () => {
+  let redis: RunningServer;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestGatehouse;
+  let second: TestGatehouse;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    database = await createTestDatabase();
+    const env = {
+      ...limitedEnv,
+      REDIS_URL: redis.url,
+      LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+      LOGIN_MAX_FAILURES_PER_IP: '20',
+    };
+    first = await startGatehouse({ env, databaseUrl: database.url });
+    second = await startGatehouse({ env, databaseUrl: database.url });
+    await allowRegistrations(first);
+    for (const window of ['minute', 'hour', 'day'] as const) {
+      await setRule(first, { operation: 'login', window, points: 100_000, failMode: 'closed' });
+      await setRule(second, { operation: 'login', window, points: 100_000, failMode: 'closed' });
+    }
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+    await database?.drop();
+    await redis?.stop();
+  });
+
+  const lockedEvents = (scope: string) =>
+    first.app.services.prisma.auditLog.findMany({
+      where: { action: 'user.login_locked', metadata: { path: ['scope'], equals: scope } },
+    });
+
+  it('records one event per locked email', async () => {
+    const user = await registerUser(first);
+    const wrong = 'wrong password 123';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await first.op(LoginDocument, { input: { email: user.email, password: wrong } });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+    }
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        (index % 2 === 0 ? first : second).op(LoginDocument, { input: { email: user.email, password: defaultPassword } }),
+      ),
+    );
+    for (const response of responses) expect(response.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+    const events = await lockedEvents('email');
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event?.actorId).toBeNull();
+    expect(event?.targetId).toBeNull();
+    expect(event?.ip).toBe('127.0.0.1');
+    expect(event?.metadata).toMatchObject({ scope: 'email', email: user.email, network: '127.0.0.1' });
+    const lockedUntil = (event?.metadata as { lockedUntil?: string }).lockedUntil;
+    expect(new Date(lockedUntil!).getTime()).toBeGreaterThan(event!.createdAt.getTime());
+    const stored = JSON.stringify(event?.metadata);
+    expect(stored).not.toContain(defaultPassword);
+    expect(stored).not.toContain(wrong);
+  });
+
+  it('records one event per locked address', async () => {
+    // The address may already carry failures of the test before, so guess until it is locked.
+    let locked = false;
+    for (let attempt = 0; attempt < 25 && !locked; attempt++) {
+      const input = { email: uniqueEmail('spray'), password: 'wrong password 123' };
+      const response = await first.op(LoginDocument, { input });
+      locked = response.body.errors?.[0]?.extensions?.code === 'RATE_LIMITED';
+    }
+    expect(locked).toBe(true);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        (index % 2 === 0 ? first : second).op(LoginDocument, {
+          input: { email: uniqueEmail('spray'), password: 'wrong password 123' },
+        }),
+      ),
+    );
+    for (const response of responses) expect(response.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+    const events = await lockedEvents('ip');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.ip).toBe('127.0.0.1');
+    expect(events[0]?.metadata).toMatchObject({ scope: 'ip', network: '127.0.0.1' });
+  });
+
+  it('records the next lock of an email again', async () => {
+    const services = first.app.services;
+    const audit = new LockoutAudit({
+      prisma: services.prisma,
+      logger: createLogger('silent'),
+      markOnce: (key, ttlMs, origin) => services.rateLimits.markOnce(key, ttlMs, origin),
+    });
+    const email = uniqueEmail('relocked');
+    // A lock with 1 ms left: its mark is gone by the time the next lock starts.
+    const lockout: Lockout = { scope: 'email', key: `key-${email}`, email, network: '192.0.2.9', msBeforeNext: 1 };
+    const countEvents = () =>
+      services.prisma.auditLog.count({
+        where: { action: 'user.login_locked', metadata: { path: ['email'], equals: email } },
+      });
+
+    await audit.record(lockout, originOf('192.0.2.9'));
+    expect(await countEvents()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const nextLock = { ...lockout, msBeforeNext: 60_000 };
+    await audit.record(nextLock, originOf('192.0.2.9'));
+    expect(await countEvents()).toBe(2);
+    await audit.record(nextLock, originOf('192.0.2.9'));
+    expect(await countEvents()).toBe(2);
   });
 });
 
