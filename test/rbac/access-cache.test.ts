@@ -252,6 +252,7 @@ describe('access cache across instances', () => {
   let pair: InstancePair;
   let first: TestGatehouse;
   let second: TestGatehouse;
+  const offMessage = 'access cache off until the database listener is back: role checks read the database';
 
   beforeAll(async () => {
     pair = await startInstancePair(env);
@@ -304,16 +305,26 @@ describe('access cache across instances', () => {
     expect(await eventualRole(second, member, workspace.id, 'EDITOR')).toBe('EDITOR');
   });
 
-  it('listener loss and reconnection', async () => {
+  /**
+   * Gives a member a viewer role that the second instance has cached, and reads the second
+   * instance's listener log counts before a test breaks its listener.
+   */
+  async function cachedViewerAndListenerCounts() {
     const owner = await newUser(first);
     const member = await newUser(first);
     const workspace = await createWorkspace(first, owner);
     await addMember(first, owner, workspace.id, member, 'VIEWER');
     expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
     const count = (gatehouse: TestGatehouse, message: string) => gatehouse.logs.filter((line) => line.msg === message).length;
-    const offMessage = 'access cache off until the database listener is back: role checks read the database';
+
     const connectedBefore = count(second, 'database listener connected');
     const offBefore = count(second, offMessage);
+
+    return { member, workspace, count, connectedBefore, offBefore };
+  }
+
+  it('listener loss and reconnection', async () => {
+    const { member, workspace, count, connectedBefore, offBefore } = await cachedViewerAndListenerCounts();
 
     // The second argument waits until the listeners' backends have exited.
     await first.app.services.prisma.$executeRaw`
@@ -339,15 +350,7 @@ describe('access cache across instances', () => {
 
   // The listener probes every 10 s and waits 5 s for the reply, so this test takes about 15 s.
   it('listener behind a silent peer', { timeout: 90_000 }, async () => {
-    const owner = await newUser(first);
-    const member = await newUser(first);
-    const workspace = await createWorkspace(first, owner);
-    await addMember(first, owner, workspace.id, member, 'VIEWER');
-    expect(await eventualRole(second, member, workspace.id, 'VIEWER')).toBe('VIEWER');
-    const count = (gatehouse: TestGatehouse, message: string) => gatehouse.logs.filter((line) => line.msg === message).length;
-    const offMessage = 'access cache off until the database listener is back: role checks read the database';
-    const connectedBefore = count(second, 'database listener connected');
-    const offBefore = count(second, offMessage);
+    const { member, workspace, count, connectedBefore, offBefore } = await cachedViewerAndListenerCounts();
     const prisma = first.app.services.prisma;
     const backends = await prisma.$queryRaw<{ pid: number; client_port: number }[]>`
       SELECT pid, client_port FROM pg_stat_activity
