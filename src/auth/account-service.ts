@@ -2,7 +2,7 @@ import type { Prisma, PrismaClient, User } from '../generated/prisma/client.js';
 import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { Identity } from '../context.js';
-import { invalidCredentialsError, isGatehouseError, notFoundError } from '../errors.js';
+import { badUserInputError, invalidCredentialsError, isGatehouseError, notFoundError } from '../errors.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { requirePlausiblePassword, requireValidNewPassword } from './input.js';
 import type { PasswordHasher } from './passwords.js';
@@ -94,8 +94,14 @@ export class AccountService {
     return this.#deny(user.id, revoked, 'password changed', origin);
   }
 
-  /** Disables or enables a user. Disabling revokes every session of that user. */
+  /**
+   * Disables or enables a user. Disabling revokes every session of that user. An admin cannot
+   * disable themselves (BAD_USER_INPUT on `userId`), so the last admin cannot lock everyone out.
+   */
   async setUserDisabled(admin: Identity, userId: string, disabled: boolean, origin: RequestOrigin): Promise<User> {
+    if (disabled && userId === admin.userId) {
+      throw badUserInputError('userId', 'You cannot disable your own account. Ask another platform admin.');
+    }
     const { user, revoked } = await this.deps.prisma.$transaction(async (tx) => {
       const user = await this.#updateUser(tx, userId, { disabled });
       const ids = disabled ? await revokeUserSessions(tx, userId, { reason: 'user_disabled' }) : [];

@@ -157,6 +157,23 @@ describe.each(backends)('session revocation on %s', (backend) => {
     expect(codeOf(missing)).toBe('NOT_FOUND');
   });
 
+  it('admin cannot disable themselves', async () => {
+    const admin = await registerUser(gatehouse);
+    await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });
+    const response = await gatehouse.op(
+      SetUserDisabledDocument,
+      { userId: admin.user.id, disabled: true },
+      { token: admin.accessToken },
+    );
+    expect(codeOf(response)).toBe('BAD_USER_INPUT');
+    expect(response.body.errors?.[0]?.extensions?.field).toBe('userId');
+    const row = await gatehouse.app.services.prisma.user.findUniqueOrThrow({ where: { id: admin.user.id } });
+    expect(row.disabled).toBe(false);
+    expect(await actionsOf(admin.user.id)).not.toContain('user.disabled');
+    expect((await identity(admin.accessToken)).body.data?.identity.userId).toBe(admin.user.id);
+    expect(codeOf(await refresh(admin.refreshToken))).toBeUndefined();
+  });
+
   it('admin password reset revokes every session', async () => {
     const admin = await registerUser(gatehouse);
     await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });

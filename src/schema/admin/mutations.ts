@@ -6,7 +6,7 @@ builder.mutationField('setUserDisabled', (t) =>
     type: UserRef,
     authScopes: { platformAdmin: true },
     description:
-      'Platform admins only. Disables or enables a user; disabling revokes every session of that user at once. An unknown user is NOT_FOUND.',
+      'Platform admins only. Disables or enables a user; disabling revokes every session of that user at once. An unknown user is NOT_FOUND; disabling oneself is BAD_USER_INPUT.',
     args: {
       userId: t.arg.id({ required: true }),
       disabled: t.arg.boolean({ required: true }),
