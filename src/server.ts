@@ -32,6 +32,7 @@ import { loggedErrors, useErrorLogging } from './plugins/use-error-logging.js';
 import { isMaskedOriginal, rememberMaskedError } from './plugins/use-error-logging.js';
 import { useRequestFailureLogging } from './plugins/use-request-failure-logging.js';
 import { guardRequestHooks } from './http/request-hook-guard.js';
+import { createRejectedCallerResolver } from './plugins/rejected-caller.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -153,7 +154,16 @@ export function createServer(app: App): GatehouseServer {
       }),
       useErrorCodes(),
       ...useQueryLimits(config.queryLimits),
-      useRateLimits({ rateLimits: services.rateLimits }),
+      useRateLimits({
+        rateLimits: services.rateLimits,
+        rejectedCaller: createRejectedCallerResolver({
+          accessTokens: services.accessTokens,
+          sessions: services.sessions,
+          originOf: (request, serverContext) => ({ ...requestOrigin(request, serverContext), requestId: requestIdOf(request) }),
+          logger,
+        }),
+        logger,
+      }),
       // The deny-list check comes first, so the introspection check reads a verified identity.
       useSessionCheck(),
       useIntrospectionControl({ enabled: config.isProduction }),

@@ -13,7 +13,7 @@ export interface AuthenticationOptions {
 }
 
 /** Reads a bearer token from the Authorization header; undefined when there is none. */
-function bearerToken(request: Request): string | undefined {
+export function bearerToken(request: Request): string | undefined {
   const header = request.headers.get('authorization');
   if (!header) return undefined;
   const match = /^Bearer[ ]+([^ ]+)$/i.exec(header.trim());

@@ -1,16 +1,28 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
-import type { GatehouseContext } from '../context.js';
+import type { GatehouseContext, ServerContext } from '../context.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { logUnexpectedError } from './use-error-logging.js';
 import { rateLimitedError } from '../rate-limit/errors.js';
 import { tightestWindow, type RateLimitDecision } from '../rate-limit/limiter.js';
 import { executedOperation, type ExecutedOperation } from '../rate-limit/root-fields.js';
 import type { RateLimitService } from '../rate-limit/service.js';
 import type { RateLimitStatus } from '../rate-limit/windows.js';
+import type { RejectedCallerResolver } from './rejected-caller.js';
+import { chargeRejectedResults, isUncharged } from './rejected-charges.js';
+import { requestIdOf } from './use-request-id.js';
 
 export interface RateLimitsOptions {
   rateLimits: RateLimitService;
+  /**
+   * Finds the caller of a request whose operations were rejected before execution, such as
+   * unparsable documents. Each such operation draws 1 point from that caller's `*` buckets, so
+   * a flood of invalid documents ends in RATE_LIMITED like any other.
+   */
+  rejectedCaller: RejectedCallerResolver;
+  /** Writes the errors of charging rejected operations, which then stay uncharged. */
+  logger: Logger;
 }
 
 /** Per-request results, for the response headers: one entry per executed operation of a batch. */
@@ -20,8 +32,8 @@ interface RequestRecord {
 }
 
 /**
- * The status of a result that nothing was charged for: a request rejected before execution,
- * such as an unparsable document, or one from an exempt address. No caller is known then.
+ * The status of a result that nothing was charged for: a request from an exempt address, or a
+ * rejected one whose charge failed.
  */
 interface UnchargedStatus {
   plan: null;
@@ -86,6 +98,31 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
   const { rateLimits } = options;
   const records = new WeakMap<Request, RequestRecord>();
 
+  function remember(request: Request, decision: RateLimitDecision): void {
+    const record = records.get(request) ?? { statuses: [], retryAfterSeconds: 0 };
+    record.statuses.push(decision.status);
+    record.retryAfterSeconds = Math.max(record.retryAfterSeconds, decision.retryAfterSeconds);
+    records.set(request, record);
+  }
+
+  /** Charges the results that never reached the quota check; see chargeRejectedResults. */
+  async function chargeRejected(request: Request, serverContext: ServerContext, results: ExecutionResult[]) {
+    try {
+      const caller = await options.rejectedCaller(request, serverContext);
+      if (rateLimits.isExempt(caller.origin.ip)) return results.map((item) => withUnchargedStatus(item, rateLimits.degraded));
+      const charged = await chargeRejectedResults(results, caller, rateLimits);
+      for (const decision of charged.decisions) remember(request, decision);
+
+      return charged.results;
+    } catch (error) {
+      // The operations are rejected anyway, so a failed charge leaves them uncharged.
+      const logger = requestLogger(options.logger, { requestId: requestIdOf(request) });
+      logger.error({ err: error }, 'charging operations rejected before execution failed');
+
+      return results.map((item) => withUnchargedStatus(item, rateLimits.degraded));
+    }
+  }
+
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as GatehouseContext;
@@ -98,10 +135,7 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
       });
       const { status } = decision;
       context.rateLimit = status;
-      const record = records.get(context.request) ?? { statuses: [], retryAfterSeconds: 0 };
-      record.statuses.push(status);
-      record.retryAfterSeconds = Math.max(record.retryAfterSeconds, decision.retryAfterSeconds);
-      records.set(context.request, record);
+      remember(context.request, decision);
       if (!decision.allowed) {
         context.logger.info(
           { userId: context.identity?.userId, operation: status.operation, plan: status.plan, retryAfter: decision.retryAfterSeconds },
@@ -120,15 +154,17 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
         },
       };
     },
-    // Results that never reached execution get an explicit zero-cost status, so every response
-    // carries `extensions.rateLimit`.
-    onResultProcess({ result, setResult }) {
-      const degraded = rateLimits.degraded;
-      if (Array.isArray(result)) {
-        setResult(result.map((item: ExecutionResult) => withUnchargedStatus(item, degraded)));
-      } else if (!(Symbol.asyncIterator in (result as object))) {
-        setResult(withUnchargedStatus(result as ExecutionResult, degraded));
-      }
+    // Results that never reached the quota check, such as parse and validation errors, are
+    // charged here, so every response carries `extensions.rateLimit`. Executed operations already
+    // carry it, so a request without rejected operations returns at once, without a promise.
+    onResultProcess({ request, result, setResult, serverContext }) {
+      if (!Array.isArray(result) && Symbol.asyncIterator in (result as object)) return undefined;
+      const results = Array.isArray(result) ? (result as ExecutionResult[]) : [result as ExecutionResult];
+      if (!results.some(isUncharged)) return undefined;
+
+      return chargeRejected(request, serverContext as ServerContext, results).then((charged) => {
+        setResult(Array.isArray(result) ? charged : charged[0]!);
+      });
     },
     onResponse({ request, response }) {
       const record = records.get(request);

@@ -1,10 +1,10 @@
 import type { RevocationStatus } from '../auth/revocations.js';
 import { BucketPlanCache } from './bucket-plans.js';
 import type { RateLimitConfigStore } from './config-store.js';
-import type { BucketRequest, QuotaStore } from './quota-store.js';
+import type { BucketRequest, ConsumeResult, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
-import type { LimitRule, Plan, RateLimitStatus, WindowStatus } from './windows.js';
+import { windowDurationsMs, type LimitRule, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
 
 /** The caller identity that bucket keys are built from. */
 export interface RateLimitCaller {
@@ -39,6 +39,9 @@ interface PlannedBucket {
   window: WindowStatus['window'];
 }
 
+/** The operation of a request rejected before execution, which selected none. */
+const rejectedOperation: ExecutedOperation = Object.freeze({ type: 'query', name: undefined, rootFields: [] });
+
 /** Prefix of every quota key. The hash tag keeps all of a caller's buckets in one Cluster slot. */
 export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {
   return `${bucketKeyPrefix(caller)}${pattern}:${window}`;
@@ -70,42 +73,38 @@ export class QuotaLimiter {
       revocationKey,
     );
     if (result.revocation === 'revoked') return revokedDecision(caller, operation);
-    const now = Date.now();
-    const windows = planned.map((bucket, index): WindowStatus => {
-      const state = result.buckets[index]!;
-      return {
-        window: bucket.window,
-        bucket: bucket.pattern,
-        limit: bucket.request.limit,
-        remaining: Math.max(bucket.request.limit - state.consumed, 0),
-        cost: bucket.request.cost,
-        resetAt: new Date(now + Math.max(state.ttlMs, 0)).toISOString(),
-        failMode: bucket.request.failMode,
-      };
-    });
-    const exceeded = result.allowed
-      ? []
-      : planned.flatMap((bucket, index) => {
-          const state = result.buckets[index]!;
-          const enforced = !result.degraded || bucket.request.failMode === 'closed';
-          const lacking = state.consumed + bucket.request.cost > bucket.request.limit;
-          return enforced && lacking ? [{ key: bucket.request.key, status: windows[index]!, ttlMs: state.ttlMs }] : [];
-        });
-    const longestTtlMs = Math.max(0, ...exceeded.map((bucket) => bucket.ttlMs));
 
-    return {
-      allowed: result.allowed,
-      status: {
-        plan: caller.plan,
-        operation: operation.name ?? operation.rootFields.join(','),
-        cost: maxCostPerWindow(windows),
-        degraded: result.degraded,
-        windows,
-      },
-      retryAfterSeconds: result.allowed ? 0 : Math.max(1, Math.ceil(longestTtlMs / 1000)),
-      exceeded,
-      revocation: result.revocation,
-    };
+    return decide(caller, operation.name ?? operation.rootFields.join(','), planned, result);
+  }
+
+  /**
+   * Consumes 1 point from each `*` bucket of the caller's plan for one operation rejected before
+   * execution. The status names no operation, because none was selected. A revoked session
+   * consumes nothing, as in {@link check}.
+   */
+  async chargeRejected(caller: RateLimitCaller, revocationKey?: string): Promise<RateLimitDecision> {
+    const rules = this.configs.servedRules() ?? (await this.configs.rules());
+    const prefix = bucketKeyPrefix(caller);
+    const planned = rules
+      .filter((rule) => rule.plan === caller.plan && rule.operation === '*')
+      .map((rule): PlannedBucket => {
+        const request = {
+          key: `${prefix}*:${rule.window}`,
+          cost: 1,
+          limit: rule.points,
+          durationMs: windowDurationsMs[rule.window],
+          failMode: rule.failMode,
+        };
+
+        return { request, pattern: '*', window: rule.window };
+      });
+    const result = await this.store.consume(
+      planned.map((bucket) => bucket.request),
+      revocationKey,
+    );
+    if (result.revocation === 'revoked') return revokedDecision(caller, rejectedOperation);
+
+    return decide(caller, '', planned, result);
   }
 
   #plan(rules: readonly LimitRule[], caller: RateLimitCaller, operation: ExecutedOperation): PlannedBucket[] {
@@ -124,6 +123,51 @@ export class QuotaLimiter {
       window: template.window,
     }));
   }
+}
+
+/** Turns the store's result for the planned buckets into the decision and status clients see. */
+function decide(
+  caller: RateLimitCaller,
+  operation: string,
+  planned: readonly PlannedBucket[],
+  result: ConsumeResult,
+): RateLimitDecision {
+  const now = Date.now();
+  const windows = planned.map((bucket, index): WindowStatus => {
+    const state = result.buckets[index]!;
+    return {
+      window: bucket.window,
+      bucket: bucket.pattern,
+      limit: bucket.request.limit,
+      remaining: Math.max(bucket.request.limit - state.consumed, 0),
+      cost: bucket.request.cost,
+      resetAt: new Date(now + Math.max(state.ttlMs, 0)).toISOString(),
+      failMode: bucket.request.failMode,
+    };
+  });
+  const exceeded = result.allowed
+    ? []
+    : planned.flatMap((bucket, index) => {
+        const state = result.buckets[index]!;
+        const enforced = !result.degraded || bucket.request.failMode === 'closed';
+        const lacking = state.consumed + bucket.request.cost > bucket.request.limit;
+        return enforced && lacking ? [{ key: bucket.request.key, status: windows[index]!, ttlMs: state.ttlMs }] : [];
+      });
+  const longestTtlMs = Math.max(0, ...exceeded.map((bucket) => bucket.ttlMs));
+
+  return {
+    allowed: result.allowed,
+    status: {
+      plan: caller.plan,
+      operation,
+      cost: maxCostPerWindow(windows),
+      degraded: result.degraded,
+      windows,
+    },
+    retryAfterSeconds: result.allowed ? 0 : Math.max(1, Math.ceil(longestTtlMs / 1000)),
+    exceeded,
+    revocation: result.revocation,
+  };
 }
 
 /** Builds the decision for a revoked session: the store consumed nothing, and the caller checks again. */

@@ -75,6 +75,20 @@ export class RateLimitService {
   }
 
   /**
+   * Consumes 1 point from the caller's `*` buckets for one operation rejected before execution,
+   * such as an unparsable document; see {@link QuotaLimiter.chargeRejected}. With
+   * `revocationKey`, a revoked session consumes nothing, and the caller then charges the client address.
+   */
+  async chargeRejected(userId: string | null, origin: RequestOrigin, revocationKey?: string): Promise<RateLimitDecision> {
+    const plan = userId ? (this.#plans.cachedPlanOf(userId) ?? (await this.#plans.planOf(userId))) : 'free';
+    const caller: RateLimitCaller = { plan, userId, ip: origin.ip };
+    const decision = await this.#limiter.chargeRejected(caller, revocationKey);
+    if (!decision.allowed) await this.#recordExceeded(decision, caller, origin);
+
+    return decision;
+  }
+
+  /**
    * Returns true for the first call with `key` within `ttlMs` across every instance that shares
    * this Redis, and false for the calls after it. Without Redis, or while it is down, the mark is
    * kept in this process.

@@ -48,3 +48,9 @@ export interface RateLimitStatus {
   degraded: boolean;
   windows: WindowStatus[];
 }
+
+/**
+ * The quota state of an operation rejected before execution, which drew from the `*` buckets.
+ * `operation` is null because no operation was selected.
+ */
+export type RejectedOperationStatus = Omit<RateLimitStatus, 'operation'> & { operation: null };

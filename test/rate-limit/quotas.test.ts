@@ -16,7 +16,7 @@ import {
 
 type RateLimitExtension = {
   plan: string;
-  operation: string;
+  operation: string | null;
   cost: number;
   degraded: boolean;
   windows: { window: string; bucket: string; limit: number; remaining: number; cost: number; resetAt: string }[];
@@ -54,6 +54,35 @@ async function checkOperationNameRules(gatehouse: TestGatehouse): Promise<void> 
   expect(tight.status).toBe(200);
   expect(minuteOf(rateLimitOf(tight.body), 'Tight').limit).toBe(1);
   expect(minuteOf(rateLimitOf(tight.body), 'Tight').remaining).toBe(0);
+}
+
+/** A document for each kind of rejection before execution, with its expected code. */
+const rejectedDocuments = [
+  { query: '{ me { ', code: 'GRAPHQL_PARSE_FAILED' },
+  { query: '{ me { nope } }', code: 'GRAPHQL_VALIDATION_FAILED' },
+  { query: `{ ${Array.from({ length: 40 }, (_, index) => `a${index}: me { id }`).join(' ')} }`, code: 'QUERY_TOO_COMPLEX' },
+];
+
+/**
+ * Checks that invalid documents draw 1 point each from a fresh user's `*` buckets, until the
+ * minute limit of the free plan (60) is used up and the next one is RATE_LIMITED.
+ */
+async function checkInvalidDocumentFlood(gatehouse: TestGatehouse): Promise<void> {
+  const user = await registerUser(gatehouse);
+  for (let sent = 1; sent <= 60; sent++) {
+    const response = await gatehouse.gql({ query: '{ me { nope } }', token: user.accessToken });
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(minuteOf(rateLimitOf(response.body)).remaining).toBe(60 - sent);
+  }
+  const limited = await gatehouse.gql({ query: '{ me { nope } }', token: user.accessToken });
+  expect(limited.status).toBe(429);
+  expect(limited.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  expect(limited.headers.get('retry-after')).not.toBeNull();
+  expect(rateLimitOf(limited.body).operation).toBeNull();
+  const valid = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+  expect(valid.status).toBe(429);
+  expect(valid.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
 }
 
 describe('quotas on redis', () => {
@@ -117,19 +146,74 @@ describe('quotas on redis', () => {
     expect(response.body.data?.c.cost).toBe(4);
   });
 
-  it('reports zero cost for requests that never execute', async () => {
-    const unparsable = await gatehouse.gql({ query: '{ me { ' });
-    expect(unparsable.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(unparsable.body.extensions?.rateLimit).toEqual({
-      plan: null,
-      operation: null,
-      cost: 0,
-      degraded: false,
-      windows: [],
-    });
-    const invalid = await gatehouse.gql({ query: '{ me { nope } }' });
-    expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(invalid.body.extensions?.rateLimit).toMatchObject({ cost: 0, windows: [] });
+  it('charges operations rejected before execution', async () => {
+    const user = await registerUser(gatehouse);
+    await gatehouse.app.services.prisma.user.update({ where: { id: user.user.id }, data: { plan: 'pro' } });
+    let expectedRemaining = 600;
+    for (const { query, code } of rejectedDocuments) {
+      const response = await gatehouse.gql({ query, token: user.accessToken });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe(code);
+      expectedRemaining -= 1;
+      const status = rateLimitOf(response.body);
+      expect(status.plan).toBe('pro');
+      expect(status.operation).toBeNull();
+      expect(status.cost).toBe(1);
+      expect(status.windows.map((window) => window.bucket)).toEqual(['*', '*', '*']);
+      expect(status.windows.map((window) => window.cost)).toEqual([1, 1, 1]);
+      expect(minuteOf(status).remaining).toBe(expectedRemaining);
+      expect(response.headers.get('ratelimit-remaining')).toBe(String(expectedRemaining));
+    }
+    const valid = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    expect(minuteOf(rateLimitOf(valid.body)).remaining).toBe(expectedRemaining - 1);
+  });
+
+  it('charges anonymous rejections by address', async () => {
+    const first = await gatehouse.gql({ query: '{ me { ' });
+    const second = await gatehouse.gql({ query: '{ me { ' });
+    expect(rateLimitOf(first.body).plan).toBe('free');
+    expect(minuteOf(rateLimitOf(second.body)).remaining).toBe(minuteOf(rateLimitOf(first.body)).remaining - 1);
+    const keys = [...(await gatehouseKeyTtls(redis.url)).keys()];
+    expect(keys).toContain('gatehouse:rl:{free:ip:127.0.0.1}:*:minute');
+  });
+
+  it('charges a revoked token by address', async () => {
+    const user = await registerUser(gatehouse);
+    const before = await gatehouse.gql({ query: '{ me { ', token: user.accessToken });
+    expect(minuteOf(rateLimitOf(before.body)).remaining).toBe(59);
+    const claims = await gatehouse.app.services.accessTokens.verify(user.accessToken);
+    await gatehouse.app.services.sessions.logoutAll(claims, false, { ip: null, userAgent: null });
+    const anonymous = await gatehouse.gql({ query: '{ me { ' });
+    const revoked = await gatehouse.gql({ query: '{ me { ', token: user.accessToken });
+    expect(revoked.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(minuteOf(rateLimitOf(revoked.body)).remaining).toBe(minuteOf(rateLimitOf(anonymous.body)).remaining - 1);
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.get(`gatehouse:rl:{free:user:${user.user.id}}:*:minute`)).toBe('1');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('ends a flood of invalid documents in RATE_LIMITED', async () => {
+    await checkInvalidDocumentFlood(gatehouse);
+  });
+
+  it('charges the invalid operation of a batch', async () => {
+    const user = await registerUser(gatehouse);
+    const body = JSON.stringify([{ query: '{ me { id } }' }, { query: '{ me { nope } }' }]);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` };
+    const response = await fetch(`${gatehouse.url}/graphql`, { method: 'POST', headers, body });
+    const results = (await response.json()) as { errors?: { extensions?: { code?: string } }[]; extensions: Record<string, unknown> }[];
+    expect(results).toHaveLength(2);
+    expect(results[0]?.errors).toBeUndefined();
+    expect(results[1]?.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const rejected = rateLimitOf(results[1]!);
+    expect(rejected.cost).toBe(1);
+    expect(rejected.operation).toBeNull();
+    expect(minuteOf(rejected).remaining).toBe(58);
+    expect(response.headers.get('ratelimit-remaining')).toBe('58');
+    const after = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    expect(minuteOf(rateLimitOf(after.body)).remaining).toBe(57);
   });
 
   it('rejects an operation over its limit before it runs', async () => {
@@ -222,8 +306,9 @@ describe('quotas on redis', () => {
     const rejectedBody = (await rejected.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(rejected.status).toBe(413);
     expect(rejectedBody.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    // The rejected batch never executed, so it drew 1 point like any rejected operation.
     const after = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
-    expect(minuteOf(rateLimitOf(after.body)).remaining).toBe(56);
+    expect(minuteOf(rateLimitOf(after.body)).remaining).toBe(55);
   });
 
   it('keys anonymous callers by socket address, not X-Forwarded-For', async () => {
@@ -267,6 +352,10 @@ describe('quotas without redis on pglite', () => {
     await checkOperationNameRules(gatehouse);
   });
 
+  it('ends a flood of invalid documents in RATE_LIMITED', async () => {
+    await checkInvalidDocumentFlood(gatehouse);
+  });
+
   it('enforces limits in memory, not degraded', async () => {
     await setRule(gatehouse, { operation: 'rateLimit', points: 2 });
     const user = await registerUser(gatehouse);
@@ -277,5 +366,25 @@ describe('quotas without redis on pglite', () => {
     const third = await gatehouse.op(RateLimitDocument, {}, { token: user.accessToken });
     expect(third.status).toBe(429);
     expect(third.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('rejected operations from exempt addresses', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    // The test defaults exempt 127.0.0.1, the address every test request comes from.
+    gatehouse = await startGatehouse({ backend: 'pglite', redis: false });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('charges nothing', async () => {
+    const user = await registerUser(gatehouse);
+    const response = await gatehouse.gql({ query: '{ me { nope } }', token: user.accessToken });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(rateLimitOf(response.body)).toEqual({ plan: null, operation: null, cost: 0, degraded: false, windows: [] });
+    expect(response.headers.get('ratelimit-remaining')).toBeNull();
   });
 });
