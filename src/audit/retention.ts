@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { auditActions, recordAuditEvent } from './audit-log.js';
 
@@ -30,6 +30,7 @@ const retentionLockKey = 7_310_442_001;
  * Deletes audit events older than the retention period on a timer. Each batch runs in its own
  * transaction that first takes a transaction-scoped advisory lock, so instances sharing a
  * database never delete at the same time, and a crash releases the lock with the transaction.
+ * The same transaction writes the batch's `audit.purged` event, so no deletion commits without it.
  */
 export class AuditRetentionJob {
   private timer: NodeJS.Timeout | undefined;
@@ -83,31 +84,35 @@ export class AuditRetentionJob {
       run.deleted += deleted;
       if (deleted < batchSize) break;
     }
-    if (run.deleted > 0) await this.recordPurge(run, cutoff);
     logger.info({ ...run, cutoff: cutoff.toISOString(), retentionDays }, 'audit retention run finished');
 
     return run;
   }
 
-  /** Deletes one batch; returns null when another instance holds the lock. */
+  /**
+   * Deletes one batch and records its `audit.purged` event in the same transaction, so a failed
+   * event write rolls the deletions back. Returns null when another instance holds the lock.
+   */
   private deleteBatch(cutoff: Date, batchSize: number): Promise<number | null> {
     return this.options.prisma.$transaction(async (tx) => {
       const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`
         SELECT pg_try_advisory_xact_lock(${retentionLockKey}::bigint) AS locked`;
       if (!lock?.locked) return null;
-
-      return tx.$executeRaw`
+      const deleted = await tx.$executeRaw`
         DELETE FROM audit_logs WHERE id IN (
           SELECT id FROM audit_logs WHERE created_at < ${cutoff} ORDER BY created_at LIMIT ${batchSize}
         )`;
-    });
-  }
+      if (deleted > 0) await recordPurge(tx, deleted, cutoff);
 
-  private recordPurge(run: RetentionRun, cutoff: Date): Promise<void> {
-    return recordAuditEvent(this.options.prisma, {
-      action: auditActions.auditPurged,
-      origin: { ip: null, userAgent: null },
-      metadata: { deleted: run.deleted, before: cutoff.toISOString() },
+      return deleted;
     });
   }
+}
+
+function recordPurge(tx: Prisma.TransactionClient, deleted: number, cutoff: Date): Promise<void> {
+  return recordAuditEvent(tx, {
+    action: auditActions.auditPurged,
+    origin: { ip: null, userAgent: null },
+    metadata: { deleted, before: cutoff.toISOString() },
+  });
 }

@@ -29,10 +29,43 @@ describe.each(backends)('audit retention on %s', (backend) => {
     expect(await prisma.auditLog.count({ where: { action: 'seed.old' } })).toBe(0);
     expect(await prisma.auditLog.count({ where: { action: 'seed.recent' } })).toBe(20);
 
-    const purge = await prisma.auditLog.findFirst({ where: { action: 'audit.purged' }, orderBy: { id: 'desc' } });
-    expect(purge?.metadata).toMatchObject({ deleted: 250 });
+    // One event per batch, written in the transaction of that batch's deletions.
+    const purges = await prisma.auditLog.findMany({ where: { action: 'audit.purged' }, orderBy: { id: 'asc' } });
+    expect(purges.map((event) => event.metadata)).toEqual([
+      { deleted: 100, before: new Date(now.getTime() - 30 * day).toISOString() },
+      { deleted: 100, before: new Date(now.getTime() - 30 * day).toISOString() },
+      { deleted: 50, before: new Date(now.getTime() - 30 * day).toISOString() },
+    ]);
     const logged = gatehouse.logs.filter((line) => line.msg === 'audit retention run finished');
     expect(logged.at(-1)).toMatchObject({ deleted: 250, batches: 3, skipped: false, retentionDays: 30 });
+  });
+
+  it('failed purge event keeps the batch', async () => {
+    const { prisma } = gatehouse.app.services;
+    const now = new Date();
+    const purgesBefore = await prisma.auditLog.count({ where: { action: 'audit.purged' } });
+    await prisma.auditLog.createMany({
+      data: Array.from({ length: 5 }, () => ({ action: 'seed.kept', createdAt: new Date(now.getTime() - 40 * day) })),
+    });
+    // A real database error on the event insert: a trigger rejects every `audit.purged` row.
+    await prisma.$executeRawUnsafe(`
+      CREATE FUNCTION reject_audit_purged() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit.purged rejected by test'; END $$`);
+    await prisma.$executeRawUnsafe(`
+      CREATE TRIGGER reject_audit_purged BEFORE INSERT ON audit_logs FOR EACH ROW
+      WHEN (NEW.action = 'audit.purged') EXECUTE FUNCTION reject_audit_purged()`);
+    try {
+      const job = new AuditRetentionJob({ prisma, logger: gatehouse.app.logger, retentionDays: 30, intervalMs: 0 });
+      await expect(job.runOnce(now)).rejects.toThrow();
+      expect(await prisma.auditLog.count({ where: { action: 'seed.kept' } })).toBe(5);
+      expect(await prisma.auditLog.count({ where: { action: 'audit.purged' } })).toBe(purgesBefore);
+    } finally {
+      await prisma.$executeRawUnsafe('DROP TRIGGER reject_audit_purged ON audit_logs');
+      await prisma.$executeRawUnsafe('DROP FUNCTION reject_audit_purged()');
+    }
+    const run = await gatehouse.app.auditRetention.runOnce(now);
+    expect(run.deleted).toBe(5);
+    expect(await prisma.auditLog.count({ where: { action: 'seed.kept' } })).toBe(0);
   });
 
   it('run with nothing to delete records no purge', async () => {
