@@ -104,7 +104,8 @@ export function createOriginResolver(trustedProxies: readonly string[]): OriginR
 
   return (request, serverContext) => {
     const userAgent = request.headers.get('user-agent');
-    const peer = normalizeIp(serverContext.req?.socket.remoteAddress);
+    // `socket` can be null: Node had already detached it from a chunked request cut off at MAX_BODY_BYTES.
+    const peer = normalizeIp(serverContext.req?.socket?.remoteAddress);
     const ip = peer && isTrusted(peer) ? clientFromChain(peer, proxyChain(request.headers), isTrusted) : peer;
 
     return { ip, userAgent: userAgent ? userAgent.slice(0, maxUserAgentLength) : null };

@@ -159,9 +159,9 @@ export function createServer(app: App): GatehouseServer {
         rejectedCaller: createRejectedCallerResolver({
           accessTokens: services.accessTokens,
           sessions: services.sessions,
-          originOf: (request, serverContext) => ({ ...requestOrigin(request, serverContext), requestId: requestIdOf(request) }),
           logger,
         }),
+        originOf: (request, serverContext) => ({ ...requestOrigin(request, serverContext), requestId: requestIdOf(request) }),
         logger,
       }),
       // The deny-list check comes first, so the introspection check reads a verified identity.

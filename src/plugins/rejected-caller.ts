@@ -1,7 +1,6 @@
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { AccessTokenError, type AccessTokens } from '../auth/access-tokens.js';
 import type { SessionService } from '../auth/session-service.js';
-import type { ServerContext } from '../context.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { bearerToken } from './use-authentication.js';
 
@@ -17,12 +16,10 @@ export interface RejectedCaller {
 export interface RejectedCallerOptions {
   accessTokens: AccessTokens;
   sessions: SessionService;
-  /** Returns the origin of a request, as the GraphQL context receives it. */
-  originOf: (request: Request, serverContext: ServerContext) => RequestOrigin;
   logger: Logger;
 }
 
-export type RejectedCallerResolver = (request: Request, serverContext: ServerContext) => Promise<RejectedCaller>;
+export type RejectedCallerResolver = (request: Request, origin: RequestOrigin) => Promise<RejectedCaller>;
 
 /**
  * Builds a function that finds the caller of a request whose GraphQL context was never built,
@@ -33,8 +30,7 @@ export type RejectedCallerResolver = (request: Request, serverContext: ServerCon
 export function createRejectedCallerResolver(options: RejectedCallerOptions): RejectedCallerResolver {
   const { accessTokens, sessions } = options;
 
-  return async (request, serverContext) => {
-    const origin = options.originOf(request, serverContext);
+  return async (request, origin) => {
     const token = bearerToken(request);
     if (!token) return { userId: null, origin };
     let claims;

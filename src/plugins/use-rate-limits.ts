@@ -1,6 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { settleSessionCheck } from '../auth/session-check.js';
+import type { RequestOrigin } from '../audit/audit-log.js';
 import type { GatehouseContext, ServerContext } from '../context.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { logUnexpectedError } from './use-error-logging.js';
@@ -11,7 +12,6 @@ import type { RateLimitService } from '../rate-limit/service.js';
 import type { RateLimitStatus } from '../rate-limit/windows.js';
 import type { RejectedCallerResolver } from './rejected-caller.js';
 import { chargeRejectedResults, isUncharged } from './rejected-charges.js';
-import { requestIdOf } from './use-request-id.js';
 
 export interface RateLimitsOptions {
   rateLimits: RateLimitService;
@@ -21,6 +21,11 @@ export interface RateLimitsOptions {
    * a flood of invalid documents ends in RATE_LIMITED like any other.
    */
   rejectedCaller: RejectedCallerResolver;
+  /**
+   * Returns the origin of a request as the GraphQL context receives it, for results that have
+   * no context. Its address decides the exemption before any token is read.
+   */
+  originOf: (request: Request, serverContext: ServerContext) => RequestOrigin;
   /** Writes the errors of charging rejected operations, which then stay uncharged. */
   logger: Logger;
 }
@@ -92,7 +97,8 @@ async function checkQuota(
  * resolver runs. Each root field costs its configured points, so aliases and every operation of
  * a batch count. An operation over a limit gets RATE_LIMITED (HTTP 429, Retry-After) and none
  * of it runs. Every executed operation's result carries `extensions.rateLimit`, and the response
- * carries the RateLimit-* headers of its tightest window.
+ * carries the RateLimit-* headers of its tightest window. Each operation rejected before
+ * execution, such as an unparsable document, draws 1 point from the caller's `*` buckets.
  */
 export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseContext> {
   const { rateLimits } = options;
@@ -105,21 +111,38 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
     records.set(request, record);
   }
 
-  /** Charges the results that never reached the quota check; see chargeRejectedResults. */
-  async function chargeRejected(request: Request, serverContext: ServerContext, results: ExecutionResult[]) {
+  async function chargeCaller(request: Request, origin: RequestOrigin, results: ExecutionResult[]) {
+    const caller = await options.rejectedCaller(request, origin);
+    const charged = await chargeRejectedResults(results, caller, rateLimits);
+    for (const decision of charged.decisions) remember(request, decision);
+
+    return charged.results;
+  }
+
+  /**
+   * Charges the results that never reached the quota check; see chargeRejectedResults. Returns
+   * at once, without a promise, for exempt addresses, whose executed operations carry no status
+   * either. The operations are rejected anyway, so a failed charge is logged and leaves them
+   * uncharged instead of failing the response.
+   */
+  function chargeRejected(
+    request: Request,
+    serverContext: ServerContext,
+    results: ExecutionResult[],
+  ): ExecutionResult[] | Promise<ExecutionResult[]> {
+    const uncharged = () => results.map((item) => withUnchargedStatus(item, rateLimits.degraded));
+    let origin: RequestOrigin | undefined;
+    const failed = (error: unknown) => {
+      requestLogger(options.logger, origin).error({ err: error }, 'charging operations rejected before execution failed');
+      return uncharged();
+    };
     try {
-      const caller = await options.rejectedCaller(request, serverContext);
-      if (rateLimits.isExempt(caller.origin.ip)) return results.map((item) => withUnchargedStatus(item, rateLimits.degraded));
-      const charged = await chargeRejectedResults(results, caller, rateLimits);
-      for (const decision of charged.decisions) remember(request, decision);
+      origin = options.originOf(request, serverContext);
+      if (rateLimits.isExempt(origin.ip)) return uncharged();
 
-      return charged.results;
+      return chargeCaller(request, origin, results).catch(failed);
     } catch (error) {
-      // The operations are rejected anyway, so a failed charge leaves them uncharged.
-      const logger = requestLogger(options.logger, { requestId: requestIdOf(request) });
-      logger.error({ err: error }, 'charging operations rejected before execution failed');
-
-      return results.map((item) => withUnchargedStatus(item, rateLimits.degraded));
+      return failed(error);
     }
   }
 
@@ -161,10 +184,14 @@ export function useRateLimits(options: RateLimitsOptions): Plugin<GatehouseConte
       if (!Array.isArray(result) && Symbol.asyncIterator in (result as object)) return undefined;
       const results = Array.isArray(result) ? (result as ExecutionResult[]) : [result as ExecutionResult];
       if (!results.some(isUncharged)) return undefined;
+      const update = (charged: ExecutionResult[]) => setResult(Array.isArray(result) ? charged : charged[0]!);
+      const charged = chargeRejected(request, serverContext as ServerContext, results);
+      if (Array.isArray(charged)) {
+        update(charged);
+        return undefined;
+      }
 
-      return chargeRejected(request, serverContext as ServerContext, results).then((charged) => {
-        setResult(Array.isArray(result) ? charged : charged[0]!);
-      });
+      return charged.then(update);
     },
     onResponse({ request, response }) {
       const record = records.get(request);
