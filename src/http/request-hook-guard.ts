@@ -49,11 +49,11 @@ function guard(hook: OnRequestHook, options: RequestHookGuardOptions): OnRequest
 
 /**
  * Returns `plugins` with each `onRequest` hook guarded. @whatwg-node/server 0.11 does not catch
- * an error of an onRequest hook: Node's adapter responds to it with a 500 whose body is the error's
- * stack trace, and skips every onResponse hook, so the response has no X-Request-Id and no
- * security headers. A guarded hook logs the error as `request failed` with the request id (a
- * deliberate GraphQLError is not logged) and ends the request with the masked error as JSON, after
- * which the onResponse hooks run.
+ * an error of an onRequest hook. Node's adapter then responds with a 500 whose body is the
+ * error's stack trace and skips every onResponse hook, so the response lacks X-Request-Id and the
+ * security headers. A guarded hook logs the error as `request failed` with the request id, unless
+ * it is a deliberate GraphQLError. It then ends the request with the masked error as JSON, and
+ * the onResponse hooks run.
  *
  * NOTE: Yoga's own onRequest hooks (CORS, and GraphiQL, which calls createGraphiqlRenderer) run
  * before these plugins and stay unguarded, so an error there is neither logged nor masked.

@@ -58,8 +58,8 @@ export class PermissionService {
 }
 
 function decide(minimumRole: WorkspaceRole, row: Row | undefined): PermissionResult {
-  // A disabled user has no permission. The answer matches a non-member's, so it does not tell
-  // the caller whether the account or its membership exists.
+  // A disabled user has no permission. The result equals a non-member's, so it does not reveal
+  // whether the account or its membership exists.
   if (row?.disabled) return { allowed: false, role: null, reason: 'not_a_member' };
   const role = isWorkspaceRole(row?.role) ? row.role : null;
   if (hasAtLeast(role, minimumRole)) return { allowed: true, role, reason: 'role_sufficient' };
