@@ -14,6 +14,7 @@ import {
 import type { PasswordHasher } from './passwords.js';
 import type { LoginAttempt, LoginGuard } from '../rate-limit/login-guard.js';
 import { QueueAbortedError } from './hash-concurrency.js';
+import { storableEmail } from './email.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-tokens.js';
 
 export interface SessionPolicy {
@@ -231,8 +232,7 @@ export class AuthService {
       action: auditActions.loginFailed,
       targetId: user?.id ?? null,
       origin,
-      // jsonb cannot store NUL or unpaired UTF-16 surrogates, so the event shows U+FFFD instead.
-      metadata: { email: email.replace(/[\u0000\p{Cs}]/gu, '\uFFFD'), reason },
+      metadata: { email: storableEmail(email), reason },
     });
   }
 

@@ -15,6 +15,11 @@ export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();
 }
 
+/** Returns `email` with NUL and unpaired UTF-16 surrogates, which jsonb cannot store, as U+FFFD. */
+export function storableEmail(email: string): string {
+  return email.replace(/[\u0000\p{Cs}]/gu, '\uFFFD');
+}
+
 /** Returns why a normalized email is not acceptable, or undefined when it is. */
 export function emailProblem(normalized: string): string | undefined {
   if (normalized.length === 0) return 'Email is required.';

@@ -1,6 +1,7 @@
 import { auditActions, recordAuditEvent, type RequestOrigin } from '../audit/audit-log.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { requestLogger, type Logger } from '../logger.js';
+import { storableEmail } from '../auth/email.js';
 
 /** A login attempt that the login guard rejected because its email or client network is locked. */
 export interface Lockout {
@@ -47,8 +48,7 @@ export class LockoutAudit {
         origin,
         metadata: {
           scope: lockout.scope,
-          // jsonb cannot store NUL or unpaired UTF-16 surrogates, so the event shows U+FFFD instead.
-          email: lockout.email.replace(/[\u0000\p{Cs}]/gu, '\uFFFD'),
+          email: storableEmail(lockout.email),
           network: lockout.network,
           lockedUntil: new Date(Date.now() + lockout.msBeforeNext).toISOString(),
         },
