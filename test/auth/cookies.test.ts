@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogoutDocument, MeDocument, RefreshDocument } from '../generated/graphql.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { loginUser, refreshCookieOf, registerUser } from '../support/users.js';
+import { limitedEnv, setRule } from '../rate-limit/support.js';
 
 function attributesOf(header: string) {
   const [, ...parts] = header.split(';').map((part) => part.trim());
@@ -11,6 +12,19 @@ function attributesOf(header: string) {
 
     return [key!.toLowerCase(), value ?? true] as const;
   }));
+}
+
+type RegisteredUser = Awaited<ReturnType<typeof registerUser>>;
+
+/** Asserts that the response expires the refresh cookie with its usual attributes. */
+function expectCleared(headers: Headers, name = 'gatehouse_refresh') {
+  const cookies = headers.getSetCookie();
+  expect(cookies).toHaveLength(1);
+  const attributes = attributesOf(cookies[0]!);
+  expect(cookies[0]!.startsWith(`${name}=;`)).toBe(true);
+  expect(attributes.get('max-age')).toBe('0');
+  expect(attributes.get('path')).toBe('/graphql');
+  expect(attributes.get('httponly')).toBe(true);
 }
 
 describe('refresh cookie', () => {
@@ -28,6 +42,37 @@ describe('refresh cookie', () => {
     await gatehouse?.close();
     await secureGatehouse?.close();
   });
+
+  async function logoutByToken(user: RegisteredUser) {
+    const response = await gatehouse.op(LogoutDocument, {}, { token: user.accessToken });
+    expect(response.body.data?.logout).toBe(true);
+  }
+
+  /** Spends the cookie's token and its child, so presenting the cookie again is a replay. */
+  async function rotateTwice(user: RegisteredUser) {
+    const first = await gatehouse.op(RefreshDocument, { token: user.refreshToken });
+    const child = first.body.data!.refreshToken.refreshToken;
+    const second = await gatehouse.op(RefreshDocument, { token: child });
+    expect(second.body.data?.refreshToken.refreshToken).toBeTruthy();
+  }
+
+  async function disableUser(user: RegisteredUser) {
+    await gatehouse.app.services.prisma.user.update({ where: { id: user.user.id }, data: { disabled: true } });
+  }
+
+  async function expireTokens(user: RegisteredUser) {
+    await gatehouse.app.services.prisma.refreshToken.updateMany({
+      where: { sessionId: user.session.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+  }
+
+  async function expireSession(user: RegisteredUser) {
+    await gatehouse.app.services.prisma.session.update({
+      where: { id: user.session.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+  }
 
   it('is HttpOnly, SameSite=Strict and limited to the GraphQL path', async () => {
     const user = await registerUser(gatehouse);
@@ -108,10 +153,60 @@ describe('refresh cookie', () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  /** Ways to end a refresh token for good, each with the code its next refresh returns. */
+  const finalFailures: { name: string; code: string; kill(user: RegisteredUser): Promise<void> }[] = [
+    { name: 'revoked session', code: 'INVALID_REFRESH_TOKEN', kill: (user) => logoutByToken(user) },
+    { name: 'reused token', code: 'REFRESH_TOKEN_REUSED', kill: (user) => rotateTwice(user) },
+    { name: 'disabled user', code: 'INVALID_REFRESH_TOKEN', kill: (user) => disableUser(user) },
+    { name: 'expired token', code: 'INVALID_REFRESH_TOKEN', kill: (user) => expireTokens(user) },
+    { name: 'expired session', code: 'SESSION_EXPIRED', kill: (user) => expireSession(user) },
+  ];
+
+  it.each(finalFailures)('is cleared when the refresh fails: $name', async ({ code, kill }) => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    await kill(user);
+    const response = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe(code);
+    expectCleared(response.headers);
+  });
+
+  it('is cleared when its token is unknown', async () => {
+    for (const value of ['garbage', 'A'.repeat(43)]) {
+      const response = await gatehouse.op(RefreshDocument, {}, { cookie: `gatehouse_refresh=${value}` });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+      expectCleared(response.headers);
+    }
+  });
+
   it('is not set by failed logins', async () => {
     const response = await gatehouse.gql({
       query: 'mutation { login(input: { email: "nobody@example.com", password: "wrong password" }) { accessToken } }',
     });
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe('refresh cookie under a rate limit', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ redis: false, env: limitedEnv });
+    await setRule(gatehouse, { operation: 'refreshToken', points: 1 });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('is kept when the refresh is RATE_LIMITED', async () => {
+    // An unknown token clears the cookie when the refresh runs, so only the limit keeps it.
+    const cookie = `gatehouse_refresh=${'A'.repeat(43)}`;
+    const first = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(first.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+    expectCleared(first.headers);
+
+    const limited = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(limited.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(limited.headers.getSetCookie()).toEqual([]);
   });
 });

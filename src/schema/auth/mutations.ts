@@ -1,7 +1,8 @@
 import type { IssuedTokens } from '../../auth/auth-service.js';
 import type { GatehouseContext } from '../../context.js';
-import { invalidRefreshTokenError, unauthenticatedError } from '../../errors.js';
+import { unauthenticatedError } from '../../errors.js';
 import { builder } from '../builder.js';
+import { refreshWithCookie } from './refresh-cookie.js';
 import { AuthPayloadRef } from './types.js';
 
 const RegisterInput = builder.inputType('RegisterInput', {
@@ -52,14 +53,9 @@ builder.mutationField('refreshToken', (t) =>
   t.field({
     type: AuthPayloadRef,
     description:
-      'Exchanges a refresh token, from the argument or else the cookie, for new tokens. The old token stops working.',
+      'Exchanges a refresh token, from the argument or else the cookie, for new tokens. The old token stops working. When the token from the cookie fails for good (INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED, SESSION_EXPIRED), the cookie is cleared.',
     args: { token: t.arg.string() },
-    resolve: async (_root, { token }, context) => {
-      const presented = token ?? context.cookies.refreshToken;
-      if (!presented) throw invalidRefreshTokenError();
-
-      return withCookie(context, await context.services.sessions.refresh(presented, context.origin));
-    },
+    resolve: (_root, { token }, context) => refreshWithCookie(context, token),
   }),
 );
 
