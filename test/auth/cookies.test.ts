@@ -179,6 +179,61 @@ describe('refresh cookie', () => {
     }
   });
 
+  it('is kept by a refresh of another session', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const other = await loginUser(gatehouse, user.email, user.password);
+    const response = await gatehouse.op(RefreshDocument, { token: other.refreshToken }, { cookie });
+    expect(response.body.data?.refreshToken.session.id).toBe(other.session.id);
+    expect(response.body.data?.refreshToken.refreshToken).not.toBe(other.refreshToken);
+    expect(response.headers.getSetCookie()).toEqual([]);
+
+    const own = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(own.body.data?.refreshToken.session.id).toBe(user.session.id);
+    const rotated = own.body.data!.refreshToken.refreshToken;
+    expect(refreshCookieOf(own.headers)).toBe(`gatehouse_refresh=${rotated}`);
+  });
+
+  it('is set by a refresh naming its token', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const response = await gatehouse.op(RefreshDocument, { token: user.refreshToken }, { cookie });
+    const rotated = response.body.data!.refreshToken.refreshToken;
+    expect(rotated).not.toBe(user.refreshToken);
+    expect(refreshCookieOf(response.headers)).toBe(`gatehouse_refresh=${rotated}`);
+  });
+
+  it('is set by a refresh without a cookie', async () => {
+    const user = await registerUser(gatehouse);
+    const response = await gatehouse.op(RefreshDocument, { token: user.refreshToken });
+    const rotated = response.body.data!.refreshToken.refreshToken;
+    expect(rotated).not.toBe(user.refreshToken);
+    expect(refreshCookieOf(response.headers)).toBe(`gatehouse_refresh=${rotated}`);
+  });
+
+  it('is kept when another token fails', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const revoked = await loginUser(gatehouse, user.email, user.password);
+    await gatehouse.op(LogoutDocument, {}, { token: revoked.accessToken });
+    const replayed = await loginUser(gatehouse, user.email, user.password);
+    const child = await gatehouse.op(RefreshDocument, { token: replayed.refreshToken });
+    await gatehouse.op(RefreshDocument, { token: child.body.data!.refreshToken.refreshToken });
+    const cases = [
+      { token: 'A'.repeat(43), code: 'INVALID_REFRESH_TOKEN' },
+      { token: revoked.refreshToken, code: 'INVALID_REFRESH_TOKEN' },
+      { token: replayed.refreshToken, code: 'REFRESH_TOKEN_REUSED' },
+    ];
+    for (const { token, code } of cases) {
+      const response = await gatehouse.op(RefreshDocument, { token }, { cookie });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe(code);
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+
+    const own = await gatehouse.op(RefreshDocument, {}, { cookie });
+    expect(own.body.data?.refreshToken.session.id).toBe(user.session.id);
+  });
+
   it('is not set by failed logins', async () => {
     const response = await gatehouse.gql({
       query: 'mutation { login(input: { email: "nobody@example.com", password: "wrong password" }) { accessToken } }',

@@ -53,7 +53,7 @@ builder.mutationField('refreshToken', (t) =>
   t.field({
     type: AuthPayloadRef,
     description:
-      'Exchanges a refresh token, from the argument or else the cookie, for new tokens. The old token stops working. When the token from the cookie fails for good (INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED, SESSION_EXPIRED), the cookie is cleared.',
+      'Exchanges a refresh token, from the argument or else the cookie, for new tokens. The old token stops working. The cookie is set to the new token, unless the request carries a cookie with another token than the argument: then the cookie is left alone. When the token from the cookie fails for good (INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED, SESSION_EXPIRED), the cookie is cleared.',
     args: { token: t.arg.string() },
     resolve: (_root, { token }, context) => refreshWithCookie(context, token),
   }),

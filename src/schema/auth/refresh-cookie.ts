@@ -18,15 +18,19 @@ export const finalRefreshFailureCodes: ReadonlySet<ErrorCode> = new Set<ErrorCod
 /**
  * Rotates the refresh token from the `token` argument or else the cookie, and keeps the cookie
  * in step. The cookie gets the new token, and a final failure of the cookie's own token clears it,
- * so the browser stops retrying a dead token.
+ * so the browser stops retrying a dead token. An argument that differs from the cookie's token
+ * leaves the cookie alone: its new tokens go to the response body only, because replacing the
+ * cookie would switch the browser to that session and strand the cookie's session.
  */
 export async function refreshWithCookie(context: GatehouseContext, token: string | null | undefined): Promise<IssuedTokens> {
-  const presented = token ?? context.cookies.refreshToken;
-  const fromCookie = context.cookies.refreshToken !== undefined && presented === context.cookies.refreshToken;
+  const cookieToken = context.cookies.refreshToken;
+  const presented = token ?? cookieToken;
+  const fromCookie = cookieToken !== undefined && presented === cookieToken;
+  const updatesCookie = cookieToken === undefined || fromCookie;
   try {
     if (!presented) throw invalidRefreshTokenError();
     const tokens = await context.services.sessions.refresh(presented, context.origin);
-    context.cookies.setRefreshToken(tokens.refreshToken, tokens.refreshTokenExpiresAt);
+    if (updatesCookie) context.cookies.setRefreshToken(tokens.refreshToken, tokens.refreshTokenExpiresAt);
 
     return tokens;
   } catch (error) {
