@@ -8,6 +8,9 @@ import type { RequestOrigin } from '../audit/audit-log.js';
 /** Marks a key for `ttlMs` and returns whether it was not marked yet, across instances. */
 export type SharedMark = (key: string, ttlMs: number, origin?: RequestOrigin) => Promise<boolean>;
 
+/** Reason of a denial: the member's role is below the minimum, or the caller is not a member. */
+export type AccessDenialReason = 'role_insufficient' | 'not_a_member';
+
 export interface AccessDenialOptions {
   prisma: PrismaClient;
   logger: Logger;
@@ -41,8 +44,14 @@ export class AccessDenials {
     this.maxEntries = options.maxEntries ?? 10_000;
   }
 
-  /** Records a denial unless the same pair was recorded within the window. Write failures are logged, not thrown. */
-  async record(actor: Actor, workspaceId: string, requiredRole: WorkspaceRole, reason: string): Promise<void> {
+  /**
+   * Records a denial unless the same pair was recorded within the window. Write failures are
+   * logged, not thrown. A member's denial is stored under the workspace, so its admins read it.
+   * A caller who is not a member, or names a workspace that does not exist, gets an event with
+   * no workspace, which only platform admins read. So a workspace's admins never see an
+   * outsider's IP and user agent, and outsiders cannot write into a workspace's log.
+   */
+  async record(actor: Actor, workspaceId: string, requiredRole: WorkspaceRole, reason: AccessDenialReason): Promise<void> {
     const key = `${actor.userId}:${workspaceId}`;
     const now = Date.now();
     const last = this.lastWritten.get(key);
@@ -52,11 +61,13 @@ export class AccessDenials {
     const logger = requestLogger(this.options.logger, actor.origin);
     logger.info({ userId: actor.userId, workspaceId, requiredRole, reason }, 'workspace access denied');
     try {
+      const isMember = reason === 'role_insufficient';
       const row = auditRow(auditActions.accessDenied, actor.userId, workspaceId, actor.sessionId, actor.origin, {
         requiredRole,
         reason,
+        ...(!isMember && { workspaceId }),
       });
-      await this.options.prisma.auditLog.createMany({ data: [{ ...row, workspaceId }] });
+      await this.options.prisma.auditLog.createMany({ data: [{ ...row, workspaceId: isMember ? workspaceId : null }] });
     } catch (error) {
       logger.error({ err: error, userId: actor.userId, workspaceId }, 'writing access.denied failed');
     }

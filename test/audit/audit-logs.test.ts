@@ -5,6 +5,8 @@ import {
   AddMemberDocument,
   AuditLogsDocument,
   CreateWorkspaceDocument,
+  UpdateWorkspaceDocument,
+  WorkspaceDocument,
   type AuditLogsQuery,
 } from '../generated/graphql.js';
 import { registerPlatformAdmin } from '../support/admins.js';
@@ -15,6 +17,8 @@ const eventCount = 1000;
 const workspaceA = randomUUID();
 const workspaceB = randomUUID();
 const base = Date.parse('2026-06-01T00:00:00.000Z');
+
+type User = Awaited<ReturnType<typeof registerUser>>;
 
 /** 1,000 events over two workspaces and four actions; every tenth pair shares a timestamp. */
 function seedRows(actorId: string) {
@@ -65,6 +69,18 @@ describe.each(backends)('auditLogs on %s', (backend) => {
       after = connection.pageInfo.endCursor;
     }
     throw new Error('paging did not end after 200 pages');
+  }
+
+  /** Creates a workspace owned by `owner`, adds each member with its role and returns the id. */
+  async function createWorkspaceWith(owner: User, name: string, members: [User, 'ADMIN' | 'EDITOR' | 'VIEWER'][]) {
+    const created = await gatehouse.op(CreateWorkspaceDocument, { input: { name } }, { token: owner.accessToken });
+    const workspaceId = created.body.data!.createWorkspace.id;
+    for (const [member, role] of members) {
+      const added = await gatehouse.op(AddMemberDocument, { workspaceId, email: member.email, role }, { token: owner.accessToken });
+      expect(added.body.errors).toBeUndefined();
+    }
+
+    return workspaceId;
   }
 
   it('admin pages through 1,000 events newest first', async () => {
@@ -137,12 +153,7 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     const owner = await registerUser(gatehouse);
     const workspaceAdmin = await registerUser(gatehouse);
     const editor = await registerUser(gatehouse);
-    const created = await gatehouse.op(CreateWorkspaceDocument, { input: { name: 'Audited' } }, { token: owner.accessToken });
-    const workspaceId = created.body.data!.createWorkspace.id;
-    for (const [member, role] of [[workspaceAdmin, 'ADMIN'], [editor, 'EDITOR']] as const) {
-      const added = await gatehouse.op(AddMemberDocument, { workspaceId, email: member.email, role }, { token: owner.accessToken });
-      expect(added.body.errors).toBeUndefined();
-    }
+    const workspaceId = await createWorkspaceWith(owner, 'Audited', [[workspaceAdmin, 'ADMIN'], [editor, 'EDITOR']]);
 
     const own = await gatehouse.op(AuditLogsDocument, { filter: { workspaceId } }, { token: workspaceAdmin.accessToken });
     expect(own.body.errors).toBeUndefined();
@@ -156,6 +167,41 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     expect(unscoped.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const asEditor = await gatehouse.op(AuditLogsDocument, { filter: { workspaceId } }, { token: editor.accessToken });
     expect(asEditor.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('keeps outsiders\' denials out of the workspace log', async () => {
+    const owner = await registerUser(gatehouse);
+    const workspaceAdmin = await registerUser(gatehouse);
+    const viewer = await registerUser(gatehouse);
+    const outsider = await registerUser(gatehouse);
+    const workspaceId = await createWorkspaceWith(owner, 'Probed', [[workspaceAdmin, 'ADMIN'], [viewer, 'VIEWER']]);
+    const unknownId = randomUUID();
+    for (const id of [workspaceId, unknownId]) {
+      const probe = await gatehouse.op(WorkspaceDocument, { id }, { token: outsider.accessToken });
+      expect(probe.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    const tooLow = await gatehouse.op(UpdateWorkspaceDocument, { workspaceId, input: { name: 'Renamed' } }, { token: viewer.accessToken });
+    expect(tooLow.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const own = await gatehouse.op(
+      AuditLogsDocument,
+      { filter: { workspaceId, action: 'access.denied' } },
+      { token: workspaceAdmin.accessToken },
+    );
+    expect(own.body.errors).toBeUndefined();
+    const seenActors = own.body.data?.auditLogs.edges.map((edge) => edge.node.actorId);
+    expect(seenActors).toEqual([viewer.user.id]);
+
+    const probes = await gatehouse.op(
+      AuditLogsDocument,
+      { filter: { actorId: outsider.user.id, action: 'access.denied' } },
+      { token: admin.accessToken },
+    );
+    expect(probes.body.errors).toBeUndefined();
+    const nodes = probes.body.data!.auditLogs.edges.map((edge) => edge.node);
+    expect(nodes.map((node) => node.workspaceId)).toEqual([null, null]);
+    const probed = nodes.map((node) => (JSON.parse(node.metadata) as { workspaceId?: string }).workspaceId);
+    expect(probed).toEqual([unknownId, workspaceId]);
   });
 
   it('reads the admin flag once per request', async () => {
