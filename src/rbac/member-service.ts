@@ -1,7 +1,7 @@
 import { auditActions } from '../audit/audit-log.js';
 import { emailProblem, normalizeEmail } from '../auth/email.js';
 import { withUserScope, type ScopedClient } from '../db/rls.js';
-import { forbiddenError } from '../errors.js';
+import { badUserInputError, forbiddenError } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Actor } from './actor.js';
 import { addMemberEmailNotFoundError, alreadyMemberError, lastOwnerError, memberNotFoundError } from './errors.js';
@@ -93,18 +93,25 @@ export class MemberService {
     });
   }
 
-  /** Makes a member owner. An owner who transfers becomes admin, a platform admin stays as they are. */
+  /**
+   * Makes a member owner. An owner who transfers becomes admin, a platform admin stays as they
+   * are. A transfer that would change nothing raises BAD_USER_INPUT: to oneself, or by a
+   * platform admin to an owner.
+   */
   transferOwnership(actor: Actor, workspaceId: string, memberId: string): Promise<MemberView> {
     return this.scoped(actor, async (tx) => {
       const standing = await openWorkspace(tx, actor, workspaceId);
       if (!actor.isPlatformAdmin && standing.role !== 'owner') throw forbiddenError();
       const target = await findMember(tx, workspaceId, memberId);
+      const demoteSelf = standing.role === 'owner' && standing.memberId !== target.id;
+      if (target.role === 'owner' && !demoteSelf) {
+        throw badUserInputError('memberId', 'This member is an owner already: choose another member.');
+      }
       const member = await tx.workspaceMember.update({
         where: { id: target.id },
         data: { role: 'owner' },
         select: memberSelect,
       });
-      const demoteSelf = standing.role === 'owner' && standing.memberId !== target.id;
       if (demoteSelf) await tx.workspaceMember.update({ where: { id: standing.memberId! }, data: { role: 'admin' } });
       await recordWorkspaceEvent(tx, actor, auditActions.ownershipTransferred, workspaceId, target.userId, {
         memberId: target.id,

@@ -57,11 +57,14 @@ export class WorkspaceService {
     });
   }
 
-  /** Renames a workspace or changes its slug; admins and up. */
+  /** Renames a workspace or changes its slug, for admins and up. An input with neither field raises BAD_USER_INPUT. */
   update(actor: Actor, workspaceId: string, input: WorkspaceInput): Promise<Workspace> {
     return this.scoped(actor, async (tx) => {
       const standing = await openWorkspace(tx, actor, workspaceId);
       if (!actor.isPlatformAdmin && !hasAtLeast(standing.role, 'admin')) throw forbiddenError();
+      if (input.name == null && input.slug == null) {
+        throw badUserInputError('input', 'Input must set name, slug or both.');
+      }
       const data = {
         ...(input.name != null && { name: parseWorkspaceName(input.name) }),
         ...(input.slug != null && { slug: parseSlug(input.slug) }),

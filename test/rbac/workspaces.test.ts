@@ -305,6 +305,39 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
     expect(await gatehouse.app.services.prisma.workspaceMember.count({ where: { workspaceId: team } })).toBe(0);
   });
 
+  it('rejects an update without fields', async () => {
+    const user = await newUser(gatehouse);
+    const team = await createWorkspace(gatehouse, user, 'Unchanged');
+    for (const input of [{}, { name: null, slug: null }]) {
+      const response = await gatehouse.op(UpdateWorkspaceDocument, { workspaceId: team.id, input }, { token: user.accessToken });
+      const error = expectError(response, 'BAD_USER_INPUT', ['updateWorkspace']);
+      expect(error.extensions?.field).toBe('input');
+    }
+    const read = await gatehouse.op(WorkspaceDocument, { id: team.id }, { token: user.accessToken });
+    expect(read.body.data?.workspace?.name).toBe('Unchanged');
+    expect(read.body.data?.workspace?.slug).toBe(team.slug);
+    expect(await workspaceActions(gatehouse, team.id)).toEqual(['workspace.created']);
+  });
+
+  it('rejects transferring to the owner', async () => {
+    const user = await newUser(gatehouse);
+    const team = await createWorkspace(gatehouse, user, 'Kept');
+    const ownMemberId = team.members[0]!.id;
+    const platformAdmin = await newUser(gatehouse, { platformAdmin: true });
+    for (const caller of [user, platformAdmin]) {
+      const response = await gatehouse.op(
+        TransferOwnershipDocument,
+        { workspaceId: team.id, memberId: ownMemberId },
+        { token: caller.accessToken },
+      );
+      const error = expectError(response, 'BAD_USER_INPUT', ['transferOwnership']);
+      expect(error.extensions?.field).toBe('memberId');
+    }
+    const role = await gatehouse.op(MyRoleDocument, { workspaceId: team.id }, { token: user.accessToken });
+    expect(role.body.data?.myRole).toBe('OWNER');
+    expect(await workspaceActions(gatehouse, team.id)).toEqual(['workspace.created']);
+  });
+
   it('rejects deletion by an admin', async () => {
     const response = await gatehouse.op(DeleteWorkspaceDocument, { workspaceId }, { token: admin.accessToken });
     expectError(response, 'FORBIDDEN', ['deleteWorkspace']);
