@@ -1,4 +1,10 @@
-/** Maximum address length that RFC 5321 allows in a forward path. */
+import { countCodePoints } from '../code-points.js';
+
+/**
+ * Maximum address length that RFC 5321 allows in a forward path, counted in characters (code
+ * points). NOTE: RFC 5321 counts octets, so a non-ASCII address within this limit may still be
+ * longer than a mail server accepts.
+ */
 export const maxEmailLength = 254;
 
 // Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
@@ -23,7 +29,7 @@ export function storableEmail(email: string): string {
 /** Returns why a normalized email is not acceptable, or undefined when it is. */
 export function emailProblem(normalized: string): string | undefined {
   if (normalized.length === 0) return 'Email is required.';
-  if (normalized.length > maxEmailLength) return `Email must be at most ${maxEmailLength} characters.`;
+  if (countCodePoints(normalized) > maxEmailLength) return `Email must be at most ${maxEmailLength} characters.`;
   if (!emailShape.test(normalized)) return 'Email must look like name@example.com.';
   if (controlCharacters.test(normalized)) return 'Email must not contain control characters.';
   if (unpairedSurrogate.test(normalized)) return 'Email must not contain unpaired UTF-16 surrogates.';

@@ -1,3 +1,4 @@
+import { countCodePoints } from '../code-points.js';
 import { badUserInputError } from '../errors.js';
 import { emailProblem, maxEmailLength, normalizeEmail } from './email.js';
 import { maxPasswordBytes, passwordProblem } from './passwords.js';
@@ -39,7 +40,7 @@ export function requirePlausiblePassword(password: string, field = 'password'): 
  */
 export function requirePlausibleEmail(email: string): string {
   const normalized = normalizeEmail(email);
-  if (normalized.length > maxEmailLength) {
+  if (countCodePoints(normalized) > maxEmailLength) {
     throw badUserInputError('email', `Email must be at most ${maxEmailLength} characters.`);
   }
 
@@ -54,7 +55,7 @@ export function requireValidName(value: string, field: string, required: boolean
 
     return null;
   }
-  if ([...trimmed].length > maxNameLength) {
+  if (countCodePoints(trimmed) > maxNameLength) {
     throw badUserInputError(field, `${field} must be at most ${maxNameLength} characters.`);
   }
   if (controlCharacters.test(trimmed)) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
+import { countCodePoints } from '../code-points.js';
 import type { Logger } from '../logger.js';
 import { defaultHashConcurrency, Semaphore } from './hash-concurrency.js';
 import { PasswordWorkers, type PasswordTask } from './password-workers.js';
@@ -11,7 +12,7 @@ export const maxPasswordBytes = 72;
 /** Returns why a password is not acceptable, or undefined when it is. */
 export function passwordProblem(password: string): string | undefined {
   if (password.includes('\0')) return 'Password must not contain the NUL character.';
-  if ([...password].length < minPasswordLength) {
+  if (countCodePoints(password) < minPasswordLength) {
     return `Password must be at least ${minPasswordLength} characters.`;
   }
   if (Buffer.byteLength(password, 'utf8') > maxPasswordBytes) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { countCodePoints } from '../code-points.js';
 import { badUserInputError } from '../errors.js';
 import { isUuid } from './workspace-access.js';
 
@@ -41,7 +42,8 @@ const unpairedSurrogate = /\p{Cs}/u;
 /** Checks a workspace name: 1 to 100 characters after trimming, no control characters or unpaired surrogates. */
 export function parseWorkspaceName(value: string): string {
   const name = value.trim();
-  if (name.length === 0 || name.length > 100) {
+  const length = countCodePoints(name);
+  if (length === 0 || length > 100) {
     throw badUserInputError('name', 'Name must be 1 to 100 characters.');
   }
   if (controlCharacters.test(name)) {

@@ -1,12 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { registerUser, uniqueEmail } from '../support/users.js';
+import { loginUser, registerUser, uniqueEmail } from '../support/users.js';
 
 const registerQuery = 'mutation($input: RegisterInput!) { register(input: $input) { accessToken } }';
 const loginQuery = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
 const refreshQuery = 'mutation($token: String) { refreshToken(token: $token) { accessToken } }';
 
 const valid = () => ({ email: uniqueEmail('bad-input'), password: 'a perfectly fine password', displayName: 'Bad Input' });
+
+// U+1F600 is 4 bytes in UTF-8 and 2 UTF-16 code units, but one character.
+const emoji = (count: number) => '\u{1F600}'.repeat(count);
+/** Builds a unique email of `length` characters, padded with 4-byte characters. */
+const emojiEmail = (length: number) => {
+  const tail = uniqueEmail('');
+  return `${emoji(length - [...tail].length)}${tail}`;
+};
 
 interface Case {
   name: string;
@@ -31,6 +39,9 @@ const registerCases: Case[] = [
   { name: 'displayName huge', query: registerQuery, variables: { input: { ...valid(), displayName: 'n'.repeat(101) } }, code: 'BAD_USER_INPUT', field: 'displayName' },
   { name: 'displayName with control characters', query: registerQuery, variables: { input: { ...valid(), displayName: 'a\u0007b' } }, code: 'BAD_USER_INPUT', field: 'displayName' },
   { name: 'displayName of wrong type', query: registerQuery, variables: { input: { ...valid(), displayName: { a: 1 } } }, code: 'BAD_USER_INPUT' },
+  { name: 'displayName of 101 emoji', query: registerQuery, variables: { input: { ...valid(), displayName: emoji(101) } }, code: 'BAD_USER_INPUT', field: 'displayName' },
+  { name: 'deviceName of 101 emoji', query: registerQuery, variables: { input: { ...valid(), deviceName: emoji(101) } }, code: 'BAD_USER_INPUT', field: 'deviceName' },
+  { name: 'email of 255 characters', query: registerQuery, variables: { input: { ...valid(), email: emojiEmail(255) } }, code: 'BAD_USER_INPUT', field: 'email' },
   { name: 'deviceName huge', query: registerQuery, variables: { input: { ...valid(), deviceName: 'd'.repeat(1000) } }, code: 'BAD_USER_INPUT', field: 'deviceName' },
   { name: 'unknown input field', query: registerQuery, variables: { input: { ...valid(), isPlatformAdmin: true } }, code: 'BAD_USER_INPUT' },
   { name: 'input missing', query: registerQuery, variables: {}, code: 'BAD_USER_INPUT' },
@@ -42,6 +53,7 @@ const loginCases: Case[] = [
   { name: 'login password of wrong type', query: loginQuery, variables: { input: { email: 'a@example.com', password: 12345678901 } }, code: 'BAD_USER_INPUT' },
   { name: 'login email of wrong type', query: loginQuery, variables: { input: { email: true, password: 'whatever123' } }, code: 'BAD_USER_INPUT' },
   { name: 'login email huge', query: loginQuery, variables: { input: { email: `${'a'.repeat(100_000)}@example.com`, password: 'whatever123' } }, code: 'BAD_USER_INPUT', field: 'email' },
+  { name: 'login email of 255 characters', query: loginQuery, variables: { input: { email: emojiEmail(255), password: 'whatever123' } }, code: 'BAD_USER_INPUT', field: 'email' },
   { name: 'refresh token of wrong type', query: refreshQuery, variables: { token: 123 }, code: 'BAD_USER_INPUT' },
   { name: 'refresh token huge', query: refreshQuery, variables: { token: 'r'.repeat(100_000) }, code: 'INVALID_REFRESH_TOKEN' },
   { name: 'refresh token malformed', query: refreshQuery, variables: { token: '../../etc/passwd' }, code: 'INVALID_REFRESH_TOKEN' },
@@ -85,6 +97,16 @@ describe.each(backends)('bad input on %s', (backend) => {
     const response = await gatehouse.gql({ query, variables });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(response.body)).not.toContain('echo password 123');
+  });
+
+  it('accepts 4-byte names at the limit', async () => {
+    const email = emojiEmail(254);
+    const registered = await registerUser(gatehouse, { email, displayName: emoji(100), deviceName: emoji(100) });
+    expect(registered.user.email).toBe(email);
+    expect(registered.user.displayName).toBe(emoji(100));
+    expect(registered.session.deviceName).toBe(emoji(100));
+    const loggedIn = await loginUser(gatehouse, email, registered.password);
+    expect(loggedIn.user.id).toBe(registered.user.id);
   });
 
   it('a huge login email writes no audit event', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AddMemberDocument,
   ChangeMemberRoleDocument,
+  CreateWorkspaceDocument,
   DeleteWorkspaceDocument,
   LeaveWorkspaceDocument,
   MineAndForeignDocument,
@@ -336,6 +337,28 @@ describe.each(backends)('workspaces and roles on %s', (backend) => {
     const role = await gatehouse.op(MyRoleDocument, { workspaceId: team.id }, { token: user.accessToken });
     expect(role.body.data?.myRole).toBe('OWNER');
     expect(await workspaceActions(gatehouse, team.id)).toEqual(['workspace.created']);
+  });
+
+  it('counts name length in code points', async () => {
+    const user = await newUser(gatehouse);
+    // U+1F600 is 4 bytes in UTF-8 and 2 UTF-16 code units, but one character.
+    const longest = '\u{1F600}'.repeat(100);
+    const tooLong = '\u{1F600}'.repeat(101);
+    const created = await gatehouse.op(CreateWorkspaceDocument, { input: { name: longest } }, { token: user.accessToken });
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data?.createWorkspace.name).toBe(longest);
+    const team = created.body.data!.createWorkspace.id;
+
+    const rejected = await gatehouse.op(CreateWorkspaceDocument, { input: { name: tooLong } }, { token: user.accessToken });
+    expect(expectError(rejected, 'BAD_USER_INPUT', ['createWorkspace']).extensions?.field).toBe('name');
+    const renamed = await gatehouse.op(
+      UpdateWorkspaceDocument,
+      { workspaceId: team, input: { name: tooLong } },
+      { token: user.accessToken },
+    );
+    expect(expectError(renamed, 'BAD_USER_INPUT', ['updateWorkspace']).extensions?.field).toBe('name');
+    const read = await gatehouse.op(WorkspaceDocument, { id: team }, { token: user.accessToken });
+    expect(read.body.data?.workspace?.name).toBe(longest);
   });
 
   it('rejects deletion by an admin', async () => {
