@@ -9,10 +9,10 @@ import { loadKeys } from './auth/keys.js';
 import { PasswordHasher } from './auth/passwords.js';
 import {
   MemoryRevocationList,
-  RedisRevocationList,
   withRevocationListener,
   type RevocationList,
 } from './auth/revocations.js';
+import { RedisRevocationList } from './auth/redis-revocation-list.js';
 import { SessionService } from './auth/session-service.js';
 import type { Config } from './config/index.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -189,11 +189,9 @@ function buildServices(
     failedLogins: metrics.failedLogins,
   });
   const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
-  revocations.onResync(() => {
-    sessions.resyncRevocations(config.jwt.accessTokenTtlSeconds).catch((error: unknown) => {
-      logger.error({ err: error }, 'filling the revocation deny-list failed');
-    });
-  });
+  // The list logs a failed fill and tries again. Its window is the entries' lifetime, because a
+  // token is accepted up to the clock skew past its expiry.
+  revocations.onResync(() => sessions.resyncRevocations(revocationTtlMs / 1000));
 
   const account = new AccountService({ prisma, hasher, revocations, logger, loginGuard: rateLimits.loginGuard });
   const activity = new SessionActivity({ prisma, redis, logger });

@@ -162,7 +162,10 @@ export class AccountService {
 
   /** Adds revoked sessions to the deny-list, logs the change and returns how many there were. */
   async #deny(userId: string, sessionIds: string[], change: string, origin: RequestOrigin): Promise<number> {
-    await this.deps.revocations.add(sessionIds, origin);
+    await this.deps.revocations.add(
+      sessionIds.map((sessionId) => ({ userId, sessionId })),
+      origin,
+    );
     requestLogger(this.deps.logger, origin).info({ userId, revokedSessions: sessionIds.length }, `${change}; sessions revoked`);
 
     return sessionIds.length;

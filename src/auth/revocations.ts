@@ -1,9 +1,13 @@
-import type { RedisClient } from '../state/redis.js';
 import type { RequestOrigin } from '../audit/audit-log.js';
-import { requestLogger, type Logger } from '../logger.js';
 
 /** Result of a deny-list lookup. `unknown` means the list could not be read. */
 export type RevocationStatus = 'revoked' | 'live' | 'unknown';
+
+/** A session and the user it belongs to. Deny-list keys carry the user's hash tag. */
+export interface SessionRef {
+  userId: string;
+  sessionId: string;
+}
 
 /**
  * Sessions whose access tokens must be rejected before they expire. An entry lives as long as
@@ -11,15 +15,19 @@ export type RevocationStatus = 'revoked' | 'live' | 'unknown';
  */
 export interface RevocationList {
   /** Denies the sessions' access tokens. `origin` gives a failure's log line its request id. */
-  add(sessionIds: readonly string[], origin?: RequestOrigin): Promise<void>;
-  status(sessionId: string): Promise<RevocationStatus>;
-  /** Calls `listener` whenever the list may have missed writes and should be filled again. */
-  onResync(listener: () => void): void;
+  add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void>;
+  status(session: SessionRef): Promise<RevocationStatus>;
   /**
-   * Returns the Redis key of a session's entry while the list is in a connected Redis, so a
-   * caller can read it inside its own script call. Undefined otherwise: then call `status`.
+   * Registers `fill`, which copies the revocations that may matter from PostgreSQL into the list.
+   * A shared list runs it when it connects and after every reconnect, because it may have missed
+   * writes, and reads return `unknown` until a run succeeds. A list in memory never runs it.
    */
-  redisKeyOf?(sessionId: string): string | undefined;
+  onResync(fill: () => Promise<void>): void;
+  /**
+   * Returns the Redis key of a session's entry while the list is in a connected and filled Redis,
+   * so a caller can read it inside its own script call. Undefined otherwise: then call `status`.
+   */
+  redisKeyOf?(session: SessionRef): string | undefined;
 }
 
 /** Wraps a list so that `onAdd` runs for every revocation written through this instance. */
@@ -28,13 +36,13 @@ export function withRevocationListener(
   onAdd: (sessionIds: readonly string[]) => void,
 ): RevocationList {
   return {
-    async add(sessionIds, origin) {
-      onAdd(sessionIds);
-      await list.add(sessionIds, origin);
+    async add(sessions, origin) {
+      onAdd(sessions.map((session) => session.sessionId));
+      await list.add(sessions, origin);
     },
-    status: (sessionId) => list.status(sessionId),
-    onResync: (listener) => list.onResync(listener),
-    redisKeyOf: list.redisKeyOf ? (sessionId) => list.redisKeyOf!(sessionId) : undefined,
+    status: (session) => list.status(session),
+    onResync: (fill) => list.onResync(fill),
+    redisKeyOf: list.redisKeyOf ? (session) => list.redisKeyOf!(session) : undefined,
   };
 }
 
@@ -44,14 +52,14 @@ export class MemoryRevocationList implements RevocationList {
 
   constructor(private readonly ttlMs: number) {}
 
-  async add(sessionIds: readonly string[]): Promise<void> {
+  async add(sessions: readonly SessionRef[]): Promise<void> {
     const now = Date.now();
     this.#sweep(now);
-    for (const id of sessionIds) this.#expiries.set(id, now + this.ttlMs);
+    for (const session of sessions) this.#expiries.set(session.sessionId, now + this.ttlMs);
   }
 
-  async status(sessionId: string): Promise<RevocationStatus> {
-    const expiry = this.#expiries.get(sessionId);
+  async status(session: SessionRef): Promise<RevocationStatus> {
+    const expiry = this.#expiries.get(session.sessionId);
 
     return expiry !== undefined && expiry > Date.now() ? 'revoked' : 'live';
   }
@@ -60,53 +68,5 @@ export class MemoryRevocationList implements RevocationList {
 
   #sweep(now: number): void {
     for (const [id, expiry] of this.#expiries) if (expiry <= now) this.#expiries.delete(id);
-  }
-}
-
-export const revokedKey = (sessionId: string) => `gatehouse:revoked:${sessionId}`;
-
-/** Deny-list in Redis, shared by every instance. Each key expires with the last access token. */
-export class RedisRevocationList implements RevocationList {
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly ttlMs: number,
-    private readonly logger: Logger,
-  ) {}
-
-  async add(sessionIds: readonly string[], origin?: RequestOrigin): Promise<void> {
-    if (sessionIds.length === 0) return;
-    // One SET per key: the keys of different sessions hash to different Cluster slots, so a
-    // MULTI over all of them would fail with CROSSSLOT. No entry depends on another, so the
-    // writes need no transaction.
-    const writes = await Promise.allSettled(
-      sessionIds.map((id) => this.redis.set(revokedKey(id), '1', 'PX', this.ttlMs)),
-    );
-    const failed = sessionIds.filter((_, index) => writes[index]?.status === 'rejected');
-    if (failed.length > 0) {
-      // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
-      // down, and the list is filled again from PostgreSQL once Redis is back.
-      const error = writes.find((write) => write.status === 'rejected')?.reason as unknown;
-      requestLogger(this.logger, origin).warn({ err: error, sessionIds: failed }, 'revocation not written to redis');
-    }
-  }
-
-  async status(sessionId: string): Promise<RevocationStatus> {
-    try {
-      return (await this.redis.exists(revokedKey(sessionId))) === 1 ? 'revoked' : 'live';
-    } catch {
-      return 'unknown';
-    }
-  }
-
-  onResync(listener: () => void): void {
-    this.redis.on('ready', listener);
-  }
-
-  redisKeyOf(sessionId: string): string | undefined {
-    // A cluster keeps the deny-list key and the quota keys in different slots, so one script
-    // cannot read both: there the deny-list is read with its own EXISTS.
-    if (this.redis.isCluster) return undefined;
-
-    return this.redis.status === 'ready' ? revokedKey(sessionId) : undefined;
   }
 }

@@ -7,6 +7,8 @@ import type { RevocationStatus } from './revocations.js';
  * authenticated request costs one Redis command.
  */
 export interface PendingSessionCheck {
+  /** The token's subject, whose hash tag the deny-list key carries. */
+  userId: string;
   sessionId: string;
   /** The session's deny-list key in Redis. */
   revocationKey: string;

@@ -5,7 +5,7 @@ import { gatehouseError, invalidRefreshTokenError } from '../errors.js';
 import { requestLogger, type Logger } from '../logger.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { IssuedTokens } from './auth-service.js';
-import type { RevocationList, RevocationStatus } from './revocations.js';
+import type { RevocationList, RevocationStatus, SessionRef } from './revocations.js';
 import { deriveChildToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
 import { revokeUserSessions } from './session-revocation.js';
 import type { Identity } from '../context.js';
@@ -60,7 +60,7 @@ export class SessionService {
         requestLogger(this.deps.logger, origin).info({ sessionId: outcome.sessionId }, 'refresh rejected: session expired');
         throw gatehouseError('SESSION_EXPIRED', 'The session has expired. Log in again.');
       case 'reused':
-        await this.deps.revocations.add([outcome.sessionId], origin);
+        await this.deps.revocations.add([{ userId: outcome.userId, sessionId: outcome.sessionId }], origin);
         requestLogger(this.deps.logger, origin).warn(
           { sessionId: outcome.sessionId, userId: outcome.userId },
           'refresh token reuse detected; session revoked',
@@ -194,7 +194,7 @@ export class SessionService {
 
       return true;
     });
-    if (revoked) await this.deps.revocations.add([sessionId], origin);
+    if (revoked) await this.deps.revocations.add([{ userId, sessionId }], origin);
 
     return revoked;
   }
@@ -220,7 +220,10 @@ export class SessionService {
 
       return ids;
     });
-    await this.deps.revocations.add(revoked, origin);
+    await this.deps.revocations.add(
+      revoked.map((sessionId) => ({ userId: identity.userId, sessionId })),
+      origin,
+    );
     const log = requestLogger(this.deps.logger, origin);
     log.info({ userId: identity.userId, count: revoked.length, keepCurrent }, 'sessions revoked');
 
@@ -256,21 +259,21 @@ export class SessionService {
    * Checks whether a session may still use its access tokens. The deny-list is read first, and
    * PostgreSQL, the source of truth, decides when the deny-list cannot be read.
    */
-  async isSessionLive(sessionId: string): Promise<boolean> {
-    return this.isSessionLiveWith(sessionId, await this.deps.revocations.status(sessionId));
+  async isSessionLive(session: SessionRef): Promise<boolean> {
+    return this.isSessionLiveWith(session.sessionId, await this.deps.revocations.status(session));
   }
 
   /**
    * Returns the Redis key of a session's deny-list entry when the list is in a connected Redis,
    * so the rate-limit script can read it in the same call. See {@link RevocationList.redisKeyOf}.
    */
-  revocationKeyOf(sessionId: string): string | undefined {
-    return this.deps.revocations.redisKeyOf?.(sessionId);
+  revocationKeyOf(session: SessionRef): string | undefined {
+    return this.deps.revocations.redisKeyOf?.(session);
   }
 
   /** Reads the deny-list entry of a session; `unknown` when the list cannot be read. */
-  revocationStatus(sessionId: string): Promise<RevocationStatus> {
-    return this.deps.revocations.status(sessionId);
+  revocationStatus(session: SessionRef): Promise<RevocationStatus> {
+    return this.deps.revocations.status(session);
   }
 
   /** Decides from a deny-list status read elsewhere; `unknown` is decided by PostgreSQL. */
@@ -286,15 +289,16 @@ export class SessionService {
 
   /**
    * Copies recent revocations from PostgreSQL into the deny-list, for the writes that a Redis
-   * outage dropped. Only sessions revoked within one access-token lifetime can still matter.
+   * outage dropped and for entries written under the key names of an older version. Only
+   * sessions revoked within one deny-list entry lifetime (`windowSeconds`) can still matter.
    */
-  async resyncRevocations(accessTokenTtlSeconds: number): Promise<void> {
-    const since = new Date(Date.now() - accessTokenTtlSeconds * 1000);
+  async resyncRevocations(windowSeconds: number): Promise<void> {
+    const since = new Date(Date.now() - windowSeconds * 1000);
     const sessions = await this.deps.prisma.session.findMany({
       where: { revokedAt: { gte: since } },
-      select: { id: true },
+      select: { id: true, userId: true },
     });
-    await this.deps.revocations.add(sessions.map((session) => session.id));
+    await this.deps.revocations.add(sessions.map((session) => ({ userId: session.userId, sessionId: session.id })));
     this.deps.logger.info({ count: sessions.length }, 'revocation deny-list filled from database');
   }
 }

@@ -41,9 +41,9 @@ export function createRejectedCallerResolver(options: RejectedCallerOptions): Re
       requestLogger(options.logger, origin).info({ reason: error.reason }, 'access token rejected');
       return { userId: null, origin };
     }
-    const revocationKey = sessions.revocationKeyOf(claims.sessionId);
+    const revocationKey = sessions.revocationKeyOf(claims);
     if (revocationKey !== undefined) return { userId: claims.userId, origin, revocationKey };
-    if (await sessions.isSessionLive(claims.sessionId)) return { userId: claims.userId, origin };
+    if (await sessions.isSessionLive(claims)) return { userId: claims.userId, origin };
 
     return { userId: null, origin };
   };

@@ -32,7 +32,7 @@ interface AuthenticatedContext {
 function checkedLater(claims: AccessTokenClaims, revocationKey: string): AuthenticatedContext {
   const identity = { userId: claims.userId, sessionId: claims.sessionId };
 
-  return { identity, rejectedToken: false, sessionCheck: { sessionId: claims.sessionId, revocationKey } };
+  return { identity, rejectedToken: false, sessionCheck: { ...identity, revocationKey } };
 }
 
 /**
@@ -53,14 +53,14 @@ export function useAuthentication(options: AuthenticationOptions): Plugin<Authen
   async function authenticate(context: Context, token: string, extendContext: Extend): Promise<void> {
     try {
       const claims = await accessTokens.verify(token);
-      const revocationKey = sessions.revocationKeyOf(claims.sessionId);
+      const revocationKey = sessions.revocationKeyOf(claims);
       if (revocationKey !== undefined) {
         // The write is guarded by `revokedAt IS NULL`, so a revoked session is never touched.
         await activity?.touch(claims.sessionId, context.origin);
         extendContext(checkedLater(claims, revocationKey));
         return;
       }
-      if (!(await sessions.isSessionLive(claims.sessionId))) {
+      if (!(await sessions.isSessionLive(claims))) {
         context.logger.info({ sessionId: claims.sessionId, reason: 'session_revoked' }, 'access token rejected');
         extendContext({ identity: null, rejectedToken: true });
         return;
@@ -86,7 +86,7 @@ export function useAuthentication(options: AuthenticationOptions): Plugin<Authen
       // A token verified before, with the deny-list check left to execution, usually needs no
       // waiting here. The hook then returns no promise, which saves the request a few ticks.
       const claims = accessTokens.cachedClaims(token);
-      const revocationKey = claims && sessions.revocationKeyOf(claims.sessionId);
+      const revocationKey = claims && sessions.revocationKeyOf(claims);
       if (!claims || revocationKey === undefined) return authenticate(context, token, extendContext);
       const touched = activity?.touch(claims.sessionId, context.origin);
       if (!touched) {

@@ -17,7 +17,7 @@ export function useSessionCheck(): Plugin<GatehouseContext> {
       if (!pending) return undefined;
 
       return context.services.sessions
-        .revocationStatus(pending.sessionId)
+        .revocationStatus(pending)
         .then((status) => settleSessionCheck(context, status))
         .then(
           () => undefined,

@@ -4,6 +4,7 @@ import type { RateLimitConfigStore } from './config-store.js';
 import type { BucketRequest, ConsumeResult, QuotaStore } from './quota-store.js';
 import type { ExecutedOperation } from './root-fields.js';
 import { rateLimitSubject } from './subject.js';
+import { userHashTag } from '../state/hash-tags.js';
 import { windowDurationsMs, type LimitRule, type Plan, type RateLimitStatus, type WindowStatus } from './windows.js';
 
 /** The caller identity that bucket keys are built from. */
@@ -42,13 +43,20 @@ interface PlannedBucket {
 /** The operation of a request rejected before execution, which selected none. */
 const rejectedOperation: ExecutedOperation = Object.freeze({ type: 'query', name: undefined, rootFields: [] });
 
-/** Prefix of every quota key. The hash tag keeps all of a caller's buckets in one Cluster slot. */
+/** Returns the Redis key of one quota bucket of a caller. */
 export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {
   return `${bucketKeyPrefix(caller)}${pattern}:${window}`;
 }
 
+/**
+ * Returns the prefix of a caller's quota keys. The hash tag keeps all of a caller's buckets in
+ * one Cluster slot. A user's tag is the one of their sessions' deny-list keys and leaves out the
+ * plan, which can change without a new token. The plan follows the tag, so plans count apart.
+ */
 function bucketKeyPrefix(caller: RateLimitCaller): string {
-  return `gatehouse:rl:{${caller.plan}:${rateLimitSubject(caller.userId, caller.ip)}}:`;
+  const tag = caller.userId ? userHashTag(caller.userId) : `{${rateLimitSubject(null, caller.ip)}}`;
+
+  return `gatehouse:rl:${tag}:${caller.plan}:`;
 }
 
 /**

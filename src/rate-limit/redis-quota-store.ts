@@ -6,15 +6,13 @@ import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaSto
 /**
  * Checks all buckets first and consumes from all or none, so concurrent requests can never
  * overdraw a bucket. ARGV[1] is 1 when KEYS[1] is the caller's revocation deny-list key
- * (`gatehouse:revoked:<sid>`), else 0. The remaining KEYS are the buckets, and ARGV contains cost,
- * limit and window length in ms per bucket after ARGV[1]. Returns {-1} and consumes nothing when
- * the deny-list key exists, else {allowed, consumed1, ttl1, consumed2, ttl2, ...}. Every key it
- * writes gets a PEXPIRE, so no counter outlives its window.
+ * (`gatehouse:revoked:{user:<id>}:<sid>`), else 0. The remaining KEYS are the buckets, and ARGV
+ * contains cost, limit and window length in ms per bucket after ARGV[1]. Returns {-1} and
+ * consumes nothing when the deny-list key exists, else {allowed, consumed1, ttl1, consumed2,
+ * ttl2, ...}. Every key it writes gets a PEXPIRE, so no counter outlives its window.
  *
- * The deny-list key carries no hash tag of the bucket keys, so it is passed only on a single
- * Redis server. On a Redis Cluster the deny-list is read with its own command, two per request.
- * A tagged key such as `gatehouse:revoked:{plan:user:<id>}:<sid>` would not help: it depends on
- * the plan, which changes without a new token, so a revocation would need a key per plan.
+ * The deny-list key and the user's bucket keys share the hash tag `{user:<id>}`, so on a Redis
+ * Cluster too they sit in one slot and an authenticated request costs this one command.
  */
 const consumeScript = `
 local first = 1

@@ -1,0 +1,105 @@
+import type { RequestOrigin } from '../audit/audit-log.js';
+import { requestLogger, type Logger } from '../logger.js';
+import { userHashTag } from '../state/hash-tags.js';
+import type { RedisClient } from '../state/redis.js';
+import type { RevocationList, RevocationStatus, SessionRef } from './revocations.js';
+
+/**
+ * Returns the Redis key of a session's deny-list entry. It carries the user's hash tag, so on a
+ * Redis Cluster it shares a slot with the user's quota buckets.
+ */
+export const revokedKey = (session: SessionRef) => `gatehouse:revoked:${userHashTag(session.userId)}:${session.sessionId}`;
+
+/**
+ * Returns the key that versions before the hash-tagged keys read. It is written next to the new
+ * key, so an instance still running such a version denies the session during a rolling upgrade.
+ * Nothing reads it any more.
+ */
+export const legacyRevokedKey = (session: SessionRef) => `gatehouse:revoked:${session.sessionId}`;
+
+/** Wait before a failed fill is tried again, in ms. */
+const fillRetryMs = 5000;
+
+/**
+ * Deny-list in Redis, shared by every instance. Each key expires with the last access token.
+ *
+ * After each connect the list counts as empty until the fill from PostgreSQL succeeds: Redis may
+ * have lost writes during an outage, and after an upgrade the entries written under older key
+ * names are not read. Until then `status` returns `unknown` and `redisKeyOf` undefined, so
+ * PostgreSQL decides every lookup.
+ */
+export class RedisRevocationList implements RevocationList {
+  #fill: (() => Promise<void>) | undefined;
+  #filled = false;
+  /** Counts connects, so that a fill overtaken by a reconnect does not mark the list filled. */
+  #connects = 0;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+  ) {
+    redis.on('ready', () => this.#startFill());
+  }
+
+  async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {
+    if (sessions.length === 0) return;
+    // One SET per key: the keys of different users hash to different Cluster slots, so a MULTI
+    // over all of them would fail with CROSSSLOT. No entry depends on another, so the writes
+    // need no transaction.
+    const writes = await Promise.allSettled(sessions.map((session) => this.#write(session)));
+    const failed = sessions.filter((_, index) => writes[index]?.status === 'rejected');
+    if (failed.length > 0) {
+      // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
+      // down, and the list is filled again from PostgreSQL once Redis is back.
+      const error = writes.find((write) => write.status === 'rejected')?.reason as unknown;
+      const sessionIds = failed.map((session) => session.sessionId);
+      requestLogger(this.logger, origin).warn({ err: error, sessionIds }, 'revocation not written to redis');
+    }
+  }
+
+  async status(session: SessionRef): Promise<RevocationStatus> {
+    if (!this.#filled) return 'unknown';
+    try {
+      return (await this.redis.exists(revokedKey(session))) === 1 ? 'revoked' : 'live';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  onResync(fill: () => Promise<void>): void {
+    this.#fill = fill;
+    if (this.redis.status === 'ready') this.#startFill();
+  }
+
+  redisKeyOf(session: SessionRef): string | undefined {
+    return this.#filled && this.redis.status === 'ready' ? revokedKey(session) : undefined;
+  }
+
+  async #write(session: SessionRef): Promise<void> {
+    await Promise.all([
+      this.redis.set(revokedKey(session), '1', 'PX', this.ttlMs),
+      this.redis.set(legacyRevokedKey(session), '1', 'PX', this.ttlMs),
+    ]);
+  }
+
+  /** Marks the list empty and fills it; a failed fill is tried again while Redis stays connected. */
+  #startFill(): void {
+    this.#filled = false;
+    const connect = ++this.#connects;
+    const fill = this.#fill;
+    if (!fill) return;
+    fill().then(
+      () => {
+        if (connect === this.#connects) this.#filled = true;
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error, retryInMs: fillRetryMs }, 'filling the revocation deny-list failed');
+        const retry = setTimeout(() => {
+          if (connect === this.#connects && this.redis.status === 'ready') this.#startFill();
+        }, fillRetryMs);
+        retry.unref();
+      },
+    );
+  }
+}
