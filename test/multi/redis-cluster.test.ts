@@ -1,15 +1,40 @@
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityDocument, LoginDocument, LogoutAllDocument, RateLimitDocument } from '../generated/graphql.js';
-import { allowRegistrations, limitedEnv, setRule } from '../rate-limit/support.js';
+import { allowRegistrations, commandCount, countDelta, limitedEnv, setRule } from '../rate-limit/support.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
 import { loginUser, registerUser } from '../support/users.js';
 import { boundedGql, eventually, sleep } from '../faults/support.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { denyListFilled } from '../support/deny-list.js';
+import type { RedisClient } from '../../src/state/redis.js';
 
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
   response.body.errors?.[0]?.extensions?.code;
+
+/** Records the name of every command the cluster client sends, until `restore`. */
+function recordClusterCommands(client: RedisClient): { names: string[]; restore(): void } {
+  const cluster = client as Cluster;
+  const names: string[] = [];
+  const original = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = ((...args: Parameters<Cluster['sendCommand']>) => {
+    names.push(args[0].name);
+    return original(...args);
+  }) as Cluster['sendCommand'];
+
+  return { names, restore: () => void (cluster.sendCommand = original) };
+}
+
+/** Calls per command name summed over every master of the cluster, from INFO commandstats. */
+async function clusterCommandCount(probe: Cluster): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const node of probe.nodes('master')) {
+    for (const [name, calls] of await commandCount(node)) counts.set(name, (counts.get(name) ?? 0) + calls);
+  }
+
+  return counts;
+}
 
 describe('gatehouse on a redis cluster', () => {
   let cluster: RunningCluster;
@@ -44,18 +69,61 @@ describe('gatehouse on a redis cluster', () => {
     expect(identity.body.data?.identity.sessionId).toBe(login.session.id);
   });
 
-  it('revokes several sessions in different slots', async () => {
+  it('sends one command per authenticated request', async () => {
+    expect(await denyListFilled(gatehouse)).toBe(true);
+    const user = await registerUser(gatehouse);
+    // The first use loads the script and records lastUsedAt; later uses within the minute do neither.
+    await gatehouse.op(IdentityDocument, {}, { token: user.accessToken });
+    const before = await clusterCommandCount(probe);
+    const sent = recordClusterCommands(gatehouse.app.redis!);
+    let response;
+    try {
+      response = await gatehouse.op(IdentityDocument, {}, { token: user.accessToken });
+    } finally {
+      sent.restore();
+    }
+    const delta = countDelta(before, await clusterCommandCount(probe));
+    expect(response.body.data?.identity.sessionId).toBe(user.session.id);
+    expect(sent.names).toEqual(['evalsha']);
+    expect(delta.get('evalsha')).toBe(1);
+    // The script read the session's deny-list entry.
+    expect(delta.get('exists')).toBe(1);
+  });
+
+  it('rejects a revoked session in the quota script', async () => {
+    expect(await denyListFilled(gatehouse)).toBe(true);
+    const user = await registerUser(gatehouse);
+    const other = await loginUser(gatehouse, user.email);
+    await gatehouse.op(IdentityDocument, {}, { token: other.accessToken });
+    await gatehouse.op(LogoutAllDocument, { keepCurrent: true }, { token: user.accessToken });
+    const sent = recordClusterCommands(gatehouse.app.redis!);
+    let response;
+    try {
+      response = await gatehouse.op(IdentityDocument, {}, { token: other.accessToken });
+    } finally {
+      sent.restore();
+    }
+    expect(codeOf(response)).toBe('UNAUTHENTICATED');
+    // The first call found the entry and consumed nothing; the second charged the client address.
+    expect(sent.names).toEqual(['evalsha', 'evalsha']);
+  });
+
+  it('keeps deny-list and quota keys of a user in one slot', async () => {
     const user = await registerUser(gatehouse);
     const sessions = [user, ...(await Promise.all([1, 2, 3].map(() => loginUser(gatehouse, user.email))))];
-    const slots = new Set(
-      await Promise.all(sessions.map((session) => probe.cluster('KEYSLOT', `gatehouse:revoked:${session.session.id}`))),
-    );
-    expect(slots.size).toBeGreaterThan(1);
+    const quotaSlot = await probe.cluster('KEYSLOT', `gatehouse:rl:{user:${user.user.id}}:free:*:minute`);
+    const slotOf = (key: string) => probe.cluster('KEYSLOT', key);
+    const keys = sessions.map((session) => `gatehouse:revoked:{user:${user.user.id}}:${session.session.id}`);
+    expect(new Set(await Promise.all(keys.map(slotOf)))).toEqual(new Set([quotaSlot]));
+    // Entries are also written under the key names of the previous version, which spread over slots.
+    const legacyKeys = sessions.map((session) => `gatehouse:revoked:${session.session.id}`);
+    expect(new Set(await Promise.all(legacyKeys.map(slotOf))).size).toBeGreaterThan(1);
 
     const loggedOut = await gatehouse.op(LogoutAllDocument, {}, { token: user.accessToken });
     expect(loggedOut.body.data?.logoutAll).toBe(4);
-    for (const session of sessions) {
-      expect(await probe.exists(`gatehouse:revoked:${session.session.id}`)).toBe(1);
+    for (const [index, session] of sessions.entries()) {
+      expect(await probe.exists(keys[index]!)).toBe(1);
+      expect(await probe.exists(legacyKeys[index]!)).toBe(1);
       expect(codeOf(await gatehouse.op(IdentityDocument, {}, { token: session.accessToken }))).toBe('UNAUTHENTICATED');
     }
     expect(gatehouse.logs.filter((line) => line.msg === 'revocation not written to redis')).toEqual([]);

@@ -173,7 +173,7 @@ describe('quotas on redis', () => {
     expect(rateLimitOf(first.body).plan).toBe('free');
     expect(minuteOf(rateLimitOf(second.body)).remaining).toBe(minuteOf(rateLimitOf(first.body)).remaining - 1);
     const keys = [...(await gatehouseKeyTtls(redis.url)).keys()];
-    expect(keys).toContain('gatehouse:rl:{free:ip:127.0.0.1}:*:minute');
+    expect(keys).toContain('gatehouse:rl:{ip:127.0.0.1}:free:*:minute');
   });
 
   it('charges a revoked token by address', async () => {
@@ -188,7 +188,7 @@ describe('quotas on redis', () => {
     expect(minuteOf(rateLimitOf(revoked.body)).remaining).toBe(minuteOf(rateLimitOf(anonymous.body)).remaining - 1);
     const client = new Redis(redis.url);
     try {
-      expect(await client.get(`gatehouse:rl:{free:user:${user.user.id}}:*:minute`)).toBe('1');
+      expect(await client.get(`gatehouse:rl:{user:${user.user.id}}:free:*:minute`)).toBe('1');
     } finally {
       client.disconnect();
     }
@@ -317,7 +317,7 @@ describe('quotas on redis', () => {
     const remainingFirst = minuteOf(rateLimitOf(first.body)).remaining;
     expect(minuteOf(rateLimitOf(second.body)).remaining).toBe(remainingFirst - 1);
     const keys = [...(await gatehouseKeyTtls(redis.url)).keys()];
-    expect(keys).toContain('gatehouse:rl:{free:ip:127.0.0.1}:*:minute');
+    expect(keys).toContain('gatehouse:rl:{ip:127.0.0.1}:free:*:minute');
     expect(keys.some((key) => key.includes('203.0.113'))).toBe(false);
   });
 

@@ -5,6 +5,7 @@ import { allowRegistrations, commandCount, countCommands, countDelta, limitedEnv
 import { createTestDatabase, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRedis, type RunningServer } from '../support/processes.js';
 import { registerUser } from '../support/users.js';
+import { denyListFilled } from '../support/deny-list.js';
 
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
   response.body.errors?.[0]?.extensions?.code;
@@ -23,6 +24,8 @@ describe('authenticated request hot path', () => {
     first = await startGatehouse({ databaseUrl: database.url, env });
     second = await startGatehouse({ databaseUrl: database.url, dataDir: first.config.dataDir, env });
     await allowRegistrations(first);
+    expect(await denyListFilled(first)).toBe(true);
+    expect(await denyListFilled(second)).toBe(true);
   });
   afterAll(async () => {
     await second?.close();
@@ -71,8 +74,8 @@ describe('authenticated request hot path', () => {
     await first.op(LogoutAllDocument, {}, { token: user.accessToken });
     const client = new Redis(redis.url);
     try {
-      const userKey = `gatehouse:rl:{free:user:${user.user.id}}:*:minute`;
-      const ipKey = 'gatehouse:rl:{free:ip:127.0.0.1}:*:minute';
+      const userKey = `gatehouse:rl:{user:${user.user.id}}:free:*:minute`;
+      const ipKey = 'gatehouse:rl:{ip:127.0.0.1}:free:*:minute';
       const userBefore = Number(await client.get(userKey));
       const ipBefore = Number(await client.get(ipKey));
       const response = await first.op(IdentityDocument, {}, { token: user.accessToken });
