@@ -134,8 +134,8 @@ describe('redis killed under load', () => {
     expect(await rejected(revokedDuring.accessToken)).toBe('UNAUTHENTICATED');
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     try {
-      expect(await probe.exists(`gatehouse:revoked:${revokedBefore.session.id}`)).toBe(1);
-      expect(await probe.exists(`gatehouse:revoked:${revokedDuring.session.id}`)).toBe(1);
+      expect(await probe.exists(`gatehouse:revoked:{user:${revokedBefore.user.id}}:${revokedBefore.session.id}`)).toBe(1);
+      expect(await probe.exists(`gatehouse:revoked:{user:${revokedDuring.user.id}}:${revokedDuring.session.id}`)).toBe(1);
     } finally {
       probe.disconnect();
     }

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { legacyRevokedKey, RedisRevocationList, revokedKey } from '../../src/auth/redis-revocation-list.js';
+import { createLogger } from '../../src/logger.js';
+import { bucketKey } from '../../src/rate-limit/limiter.js';
+import { openRedis } from '../../src/state/redis.js';
+
+const ttlMs = 60_000;
+
+function openList() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const redis = openRedis(inject('redisUrl'), logger);
+
+  return { redis, lines, list: new RedisRevocationList(redis, ttlMs, logger) };
+}
+
+/** A promise with its resolve and reject functions, to finish a fill when the test decides. */
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+
+  return { promise, resolve, reject };
+}
+
+describe('redis revocation list', () => {
+  const opened: ReturnType<typeof openList>[] = [];
+  const openConnectedList = async () => {
+    const list = openList();
+    opened.push(list);
+    await list.redis.connect();
+
+    return list;
+  };
+  afterEach(() => {
+    for (const { redis } of opened.splice(0)) redis.disconnect();
+  });
+
+  it('defers lookups to PostgreSQL until filled', async () => {
+    const { list } = await openConnectedList();
+    const session = { userId: randomUUID(), sessionId: randomUUID() };
+    const fill = deferred();
+    list.onResync(() => fill.promise);
+
+    expect(await list.status(session)).toBe('unknown');
+    expect(list.redisKeyOf(session)).toBeUndefined();
+    fill.resolve();
+    await fill.promise;
+    expect(await list.status(session)).toBe('live');
+    expect(list.redisKeyOf(session)).toBe(revokedKey(session));
+    await list.add([session]);
+    expect(await list.status(session)).toBe('revoked');
+  });
+
+  it('stays unfilled after a failed fill', async () => {
+    const { list, lines } = await openConnectedList();
+    const session = { userId: randomUUID(), sessionId: randomUUID() };
+    const fill = deferred();
+    list.onResync(() => fill.promise);
+    fill.reject(new Error('database unreachable'));
+    await fill.promise.catch(() => undefined);
+
+    expect(await list.status(session)).toBe('unknown');
+    expect(list.redisKeyOf(session)).toBeUndefined();
+    expect(lines.filter((line) => line.msg === 'filling the revocation deny-list failed')).toHaveLength(1);
+  });
+
+  it('writes the new and the previous key', async () => {
+    const { redis, list } = await openConnectedList();
+    const session = { userId: randomUUID(), sessionId: randomUUID() };
+    await list.add([session]);
+
+    expect(await redis.exists(`gatehouse:revoked:{user:${session.userId}}:${session.sessionId}`)).toBe(1);
+    expect(await redis.exists(`gatehouse:revoked:${session.sessionId}`)).toBe(1);
+    expect(await redis.pttl(legacyRevokedKey(session))).toBeGreaterThan(0);
+    expect(await redis.pttl(revokedKey(session))).toBeLessThanOrEqual(ttlMs);
+  });
+});
+
+describe('redis key layout', () => {
+  const userId = randomUUID();
+  const hashTag = (key: string) => /\{[^}]*\}/.exec(key)?.[0];
+
+  it('tags deny-list and quota keys alike', () => {
+    const deniedKey = revokedKey({ userId, sessionId: randomUUID() });
+    const quotaKey = bucketKey({ plan: 'free', userId, ip: '192.0.2.7' }, '*', 'minute');
+    expect(hashTag(deniedKey)).toBe(`{user:${userId}}`);
+    expect(hashTag(quotaKey)).toBe(`{user:${userId}}`);
+  });
+
+  it('keeps plans apart outside the tag', () => {
+    const free = bucketKey({ plan: 'free', userId, ip: null }, '*', 'minute');
+    const pro = bucketKey({ plan: 'pro', userId, ip: null }, '*', 'minute');
+    expect(free).toBe(`gatehouse:rl:{user:${userId}}:free:*:minute`);
+    expect(pro).toBe(`gatehouse:rl:{user:${userId}}:pro:*:minute`);
+  });
+
+  it('tags anonymous callers by network', () => {
+    const key = bucketKey({ plan: 'free', userId: null, ip: '2001:db8:1:2:3:4:5:6' }, '*', 'minute');
+    expect(key).toBe('gatehouse:rl:{ip:2001:db8:1:2::/64}:free:*:minute');
+  });
+});
