@@ -11,22 +11,22 @@ import type { RevocationList, RevocationStatus, SessionRef } from './revocations
 export const revokedKey = (session: SessionRef) => `gatehouse:revoked:${userHashTag(session.userId)}:${session.sessionId}`;
 
 /**
- * Returns the key that versions before the hash-tagged keys read. It is written next to the new
- * key, so an instance still running such a version denies the session during a rolling upgrade.
- * Nothing reads it any more.
+ * Returns the key name without hash tag, which earlier versions read. It is written next to the
+ * new key, so an instance still running such a version denies the session during a rolling
+ * upgrade. This version never reads it.
  */
 export const legacyRevokedKey = (session: SessionRef) => `gatehouse:revoked:${session.sessionId}`;
 
-/** Wait before a failed fill is tried again, in ms. */
+/** Delay before a failed fill is tried again, in ms. */
 const fillRetryMs = 5000;
 
 /**
  * Deny-list in Redis, shared by every instance. Each key expires with the last access token.
  *
- * After each connect the list counts as empty until the fill from PostgreSQL succeeds: Redis may
- * have lost writes during an outage, and after an upgrade the entries written under older key
- * names are not read. Until then `status` returns `unknown` and `redisKeyOf` undefined, so
- * PostgreSQL decides every lookup.
+ * After each connect the list counts as empty until the fill from PostgreSQL succeeds, because
+ * Redis may have lost writes during an outage, and after an upgrade the entries written under
+ * older key names are not read. Until then `status` returns `unknown` and `redisKeyOf` undefined,
+ * so PostgreSQL decides every lookup.
  */
 export class RedisRevocationList implements RevocationList {
   #fill: (() => Promise<void>) | undefined;
@@ -83,7 +83,7 @@ export class RedisRevocationList implements RevocationList {
     ]);
   }
 
-  /** Marks the list empty and fills it; a failed fill is tried again while Redis stays connected. */
+  /** Marks the list empty and fills it. A failed fill is tried again while Redis stays connected. */
   #startFill(): void {
     this.#filled = false;
     const connect = ++this.#connects;

@@ -50,8 +50,8 @@ export function bucketKey(caller: RateLimitCaller, pattern: string, window: stri
 
 /**
  * Returns the prefix of a caller's quota keys. The hash tag keeps all of a caller's buckets in
- * one Cluster slot. A user's tag is the one of their sessions' deny-list keys and leaves out the
- * plan, which can change without a new token. The plan follows the tag, so plans count apart.
+ * one Cluster slot. A user's tag is also the tag of their sessions' deny-list keys. It leaves out
+ * the plan, which can change without a new token. The plan follows the tag, so plans count apart.
  */
 function bucketKeyPrefix(caller: RateLimitCaller): string {
   const tag = caller.userId ? userHashTag(caller.userId) : `{${rateLimitSubject(null, caller.ip)}}`;

@@ -72,7 +72,7 @@ describe('gatehouse on a redis cluster', () => {
   it('sends one command per authenticated request', async () => {
     expect(await denyListFilled(gatehouse)).toBe(true);
     const user = await registerUser(gatehouse);
-    // The first use loads the script and records lastUsedAt; later uses within the minute do neither.
+    // The first use loads the script and records lastUsedAt. Later uses within the minute do neither.
     await gatehouse.op(IdentityDocument, {}, { token: user.accessToken });
     const before = await clusterCommandCount(probe);
     const sent = recordClusterCommands(gatehouse.app.redis!);
@@ -104,7 +104,7 @@ describe('gatehouse on a redis cluster', () => {
       sent.restore();
     }
     expect(codeOf(response)).toBe('UNAUTHENTICATED');
-    // The first call found the entry and consumed nothing; the second charged the client address.
+    // The first call found the entry and consumed nothing. The second charged the client address.
     expect(sent.names).toEqual(['evalsha', 'evalsha']);
   });
 

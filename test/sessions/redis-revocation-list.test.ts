@@ -15,7 +15,7 @@ function openList() {
   return { redis, lines, list: new RedisRevocationList(redis, ttlMs, logger) };
 }
 
-/** A promise with its resolve and reject functions, to finish a fill when the test decides. */
+/** Creates a promise with its resolve and reject functions, so a test decides when a fill ends. */
 function deferred() {
   let resolve!: () => void;
   let reject!: (error: Error) => void;

@@ -11,8 +11,8 @@ import { startRedis, type RunningServer } from '../support/processes.js';
 import { loginUser, registerUser } from '../support/users.js';
 import { codeOf } from '../faults/support.js';
 
-// One database, Redis and signing key; each test stops the running instance and starts another
-// on them, as a deployment of a new version does.
+// The tests share one database, Redis and signing key. Each test stops the running instance and
+// starts another on them, as a deployment of a new version does.
 describe('deny-list across a restart', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let redis: RunningServer;
@@ -53,7 +53,7 @@ describe('deny-list across a restart', () => {
     expect(await probe.exists(key)).toBe(1);
 
     const after = await start();
-    // The first use loads the script and marks the session used; the counted request does neither.
+    // The first use loads the script and marks the session used. The counted request does neither.
     expect(codeOf(await after.op(IdentityDocument, {}, { token: other.accessToken }))).toBe('UNAUTHENTICATED');
     const sent = countCommands(after.app.redis!);
     let rejected;
@@ -63,10 +63,10 @@ describe('deny-list across a restart', () => {
       sent.restore();
     }
     expect(codeOf(rejected)).toBe('UNAUTHENTICATED');
-    // The quota script found the entry; the second call charged the client address.
+    // The quota script found the entry, and a second call charged the client address.
     expect(sent.names).toEqual(['evalsha', 'evalsha']);
-    const kept = await after.op(IdentityDocument, {}, { token: user.accessToken });
-    expect(kept.body.data?.identity.sessionId).toBe(user.session.id);
+    const current = await after.op(IdentityDocument, {}, { token: user.accessToken });
+    expect(current.body.data?.identity.sessionId).toBe(user.session.id);
   });
 
   it('denies a session whose entry has the previous key name', async () => {
