@@ -72,10 +72,14 @@ export class QuotaLimiter {
     private readonly store: QuotaStore,
   ) {}
 
-  /** Consumes the operation's cost; `revocationKey` is read in the same store call. */
+  /**
+   * Consumes the operation's cost and reads `revocationKey` in the same store call. An operation
+   * whose root fields `@skip` or `@include` all leave out draws 1 point from each `*` bucket, as
+   * a rejected one does, so that a flood of them ends in RATE_LIMITED.
+   */
   async check(caller: RateLimitCaller, operation: ExecutedOperation, revocationKey?: string): Promise<RateLimitDecision> {
     const rules = this.configs.servedRules() ?? (await this.configs.rules());
-    const planned = this.#plan(rules, caller, operation);
+    const planned = operation.rootFields.length > 0 ? this.#plan(rules, caller, operation) : defaultBuckets(rules, caller);
     const result = await this.store.consume(
       planned.map((bucket) => bucket.request),
       revocationKey,
@@ -92,20 +96,7 @@ export class QuotaLimiter {
    */
   async chargeRejected(caller: RateLimitCaller, revocationKey?: string): Promise<RateLimitDecision> {
     const rules = this.configs.servedRules() ?? (await this.configs.rules());
-    const prefix = bucketKeyPrefix(caller);
-    const planned = rules
-      .filter((rule) => rule.plan === caller.plan && rule.operation === '*')
-      .map((rule): PlannedBucket => {
-        const request = {
-          key: `${prefix}*:${rule.window}`,
-          cost: 1,
-          limit: rule.points,
-          durationMs: windowDurationsMs[rule.window],
-          failMode: rule.failMode,
-        };
-
-        return { request, pattern: '*', window: rule.window };
-      });
+    const planned = defaultBuckets(rules, caller);
     const result = await this.store.consume(
       planned.map((bucket) => bucket.request),
       revocationKey,
@@ -131,6 +122,25 @@ export class QuotaLimiter {
       window: template.window,
     }));
   }
+}
+
+/** Plans 1 point from each `*` bucket of the caller's plan, for an operation that selects no root field. */
+function defaultBuckets(rules: readonly LimitRule[], caller: RateLimitCaller): PlannedBucket[] {
+  const prefix = bucketKeyPrefix(caller);
+
+  return rules
+    .filter((rule) => rule.plan === caller.plan && rule.operation === '*')
+    .map((rule): PlannedBucket => {
+      const request = {
+        key: `${prefix}*:${rule.window}`,
+        cost: 1,
+        limit: rule.points,
+        durationMs: windowDurationsMs[rule.window],
+        failMode: rule.failMode,
+      };
+
+      return { request, pattern: '*', window: rule.window };
+    });
 }
 
 /** Turns the store's result for the planned buckets into the decision and status clients see. */

@@ -198,6 +198,15 @@ describe('quotas on redis', () => {
     await checkInvalidDocumentFlood(gatehouse);
   });
 
+  it('charges an operation that skips every root field', async () => {
+    const user = await registerUser(gatehouse);
+    const response = await gatehouse.gql({ query: '{ me @skip(if: true) { id } }', token: user.accessToken });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    expect(minuteOf(rateLimitOf(response.body)).remaining).toBe(59);
+    expect(response.headers.get('ratelimit-remaining')).toBe('59');
+  });
+
   it('charges the invalid operation of a batch', async () => {
     const user = await registerUser(gatehouse);
     const body = JSON.stringify([{ query: '{ me { id } }' }, { query: '{ me { nope } }' }]);
