@@ -45,7 +45,9 @@ export class BucketPlanCache {
 
 /**
  * Picks the rule of every root field in every window and sums the costs of fields that land in
- * the same bucket, so aliases and repeated fields each count.
+ * the same bucket, so aliases and repeated fields each count. A field that an operation-name rule
+ * selects also draws from the bucket of the rule its own name selects. Clients choose operation
+ * names, so otherwise naming operations after a stricter rule would open a second bucket.
  */
 function matchRules(rules: readonly LimitRule[], plan: Plan, operation: ExecutedOperation): BucketTemplate[] {
   const buckets = new Map<string, BucketTemplate>();
@@ -53,21 +55,27 @@ function matchRules(rules: readonly LimitRule[], plan: Plan, operation: Executed
     for (const field of operation.rootFields) {
       const rule = ruleFor(rules, plan, window, field, operation.name);
       if (!rule) continue;
-      const existing = buckets.get(`${rule.operation}:${window}`);
-      if (existing) {
-        existing.cost += rule.cost;
-        continue;
-      }
-      buckets.set(`${rule.operation}:${window}`, {
-        pattern: rule.operation,
-        window,
-        cost: rule.cost,
-        limit: rule.points,
-        durationMs: windowDurationsMs[window],
-        failMode: rule.failMode,
-      });
+      addCost(buckets, rule, window);
+      const fieldRule = operation.name === undefined ? rule : ruleFor(rules, plan, window, field, undefined);
+      if (fieldRule && fieldRule !== rule) addCost(buckets, fieldRule, window);
     }
   }
 
   return [...buckets.values()];
+}
+
+function addCost(buckets: Map<string, BucketTemplate>, rule: LimitRule, window: RateLimitWindow): void {
+  const existing = buckets.get(`${rule.operation}:${window}`);
+  if (existing) {
+    existing.cost += rule.cost;
+    return;
+  }
+  buckets.set(`${rule.operation}:${window}`, {
+    pattern: rule.operation,
+    window,
+    cost: rule.cost,
+    limit: rule.points,
+    durationMs: windowDurationsMs[window],
+    failMode: rule.failMode,
+  });
 }

@@ -50,10 +50,19 @@ async function checkOperationNameRules(gatehouse: TestGatehouse): Promise<void> 
   expect(third.status).toBe(429);
   expect(third.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
 
-  const tight = await gatehouse.gql({ query: 'query Tight { rateLimit { cost } }', token: user.accessToken });
+  // A stricter operation-name rule adds its bucket to the field's, so it cannot reopen `*`.
+  const tightQuery = 'query Tight { rateLimit { cost } }';
+  const renamed = await gatehouse.gql({ query: tightQuery, token: user.accessToken });
+  expect(renamed.status).toBe(429);
+  expect(renamed.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+
+  const other = await registerUser(gatehouse);
+  await gatehouse.app.services.prisma.user.update({ where: { id: other.user.id }, data: { plan: 'enterprise' } });
+  const tight = await gatehouse.gql({ query: tightQuery, token: other.accessToken });
   expect(tight.status).toBe(200);
   expect(minuteOf(rateLimitOf(tight.body), 'Tight').limit).toBe(1);
   expect(minuteOf(rateLimitOf(tight.body), 'Tight').remaining).toBe(0);
+  expect(minuteOf(rateLimitOf(tight.body)).remaining).toBe(1);
 }
 
 /** A document for each kind of rejection before execution, with its expected code. */
