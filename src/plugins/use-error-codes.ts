@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { errorCodes, type ErrorCode } from '../errors.js';
 import { variableErrorMessage } from './variable-error-message.js';
+import { literalErrorMessage } from './literal-error-message.js';
 
 type ResultLike = { errors?: readonly GraphQLError[] };
 type HttpExtension = { status?: number; headers?: Record<string, string>; spec?: boolean };
@@ -37,7 +38,7 @@ function withCode(error: GraphQLError): GraphQLError {
     ? existing
     : (codeFor(error, httpExtension?.status) ?? (isKnownCode(existing) ? existing : 'INTERNAL_SERVER_ERROR'));
 
-  return new GraphQLError(code === 'BAD_USER_INPUT' ? variableErrorMessage(error) : error.message, {
+  return new GraphQLError(messageWithoutValues(error, code), {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
@@ -50,6 +51,14 @@ function withCode(error: GraphQLError): GraphQLError {
       http: { status: httpExtension?.status ?? errorCodes[code], headers: httpExtension?.headers },
     },
   });
+}
+
+/** Returns the error's message without the variable or literal values that graphql-js prints into it. */
+function messageWithoutValues(error: GraphQLError, code: ErrorCode): string {
+  if (code === 'BAD_USER_INPUT') return variableErrorMessage(error);
+  if (code === 'GRAPHQL_VALIDATION_FAILED') return literalErrorMessage(error);
+
+  return error.message;
 }
 
 /**

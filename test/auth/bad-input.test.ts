@@ -109,6 +109,18 @@ describe.each(backends)('bad input on %s', (backend) => {
     expect(loggedIn.user.id).toBe(registered.user.id);
   });
 
+  it.each([
+    ['an unquoted password', 'password: echo_password_123'],
+    ['a numeric password', 'password: 91827364'],
+    ['an object password', 'password: { echo: "echo_password_123" }'],
+  ])('literal error with %s hides the password', async (_name, field) => {
+    const query = `mutation { login(input: { email: "a@example.com", ${field} }) { accessToken } }`;
+    const response = await gatehouse.gql({ query });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(response.body)).not.toContain('echo_password_123');
+    expect(JSON.stringify(response.body)).not.toContain('91827364');
+  });
+
   it('a huge login email writes no audit event', async () => {
     const email = `${'h'.repeat(5_000)}@example.com`;
     await gatehouse.gql({ query: loginQuery, variables: { input: { email, password: 'whatever123' } } });
