@@ -1,9 +1,10 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { GatehouseContext } from '../context.js';
-import { forbiddenError, gatehouseError, unauthenticatedError } from '../errors.js';
+import { forbiddenError, unauthenticatedError } from '../errors.js';
 import { isPlatformAdmin } from '../auth/platform-admin.js';
 import { checkWorkspaceRole, type WorkspaceRoleScope } from '../rbac/workspace-scope.js';
+import { parseDateTime } from './date-time.js';
 
 export interface AuthScopes {
   /** A caller with a valid access token of a live session. */
@@ -47,21 +48,10 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-// ISO 8601 with a four-digit year. Date.parse also takes free text and years such as -271821,
-// and PostgreSQL timestamps start in 4713 BC, so such a year would make the query fail.
-const isoDateTimeShape = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
-
 builder.scalarType('DateTime', {
   description: 'A point in time as an ISO 8601 string in UTC, such as 2026-01-31T12:00:00.000Z.',
   serialize: (value) => value.toISOString(),
-  parseValue: (value) => {
-    const date = typeof value === 'string' && isoDateTimeShape.test(value) ? new Date(value) : new Date(Number.NaN);
-    if (Number.isNaN(date.getTime())) {
-      throw gatehouseError('BAD_USER_INPUT', 'DateTime must be an ISO 8601 string.');
-    }
-
-    return date;
-  },
+  parseValue: parseDateTime,
 });
 
 builder.queryType({});

@@ -130,6 +130,8 @@ describe.each(backends)('auditLogs on %s', (backend) => {
     ['since before year 0', { filter: { since: '-005000-01-01T00:00:00Z' } }],
     ['until of six digits', { filter: { until: '-271821-04-20T00:00:00.000Z' } }],
     ['since in free text', { filter: { since: 'December 17, 1995 03:24:00' } }],
+    ['since on February 30', { filter: { since: '2026-02-30T00:00:00Z' } }],
+    ['until on April 31', { filter: { until: '2026-04-31' } }],
   ])('rejects %s as BAD_USER_INPUT', async (_name, variables) => {
     const response = await gatehouse.op(AuditLogsDocument, variables, { token: admin.accessToken });
     expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
