@@ -12,6 +12,9 @@ export const maxPasswordBytes = 72;
 /** Returns why a password is not acceptable, or undefined when it is. */
 export function passwordProblem(password: string): string | undefined {
   if (password.includes('\0')) return 'Password must not contain the NUL character.';
+  // UTF-8, which bcrypt hashes, has no form for a lone surrogate, so Node writes U+FFFD for each
+  // one, and every lone surrogate at that position would then match the stored password.
+  if (/\p{Cs}/u.test(password)) return 'Password must not contain unpaired UTF-16 surrogates.';
   if (countCodePoints(password) < minPasswordLength) {
     return `Password must be at least ${minPasswordLength} characters.`;
   }

@@ -35,6 +35,7 @@ const registerCases: Case[] = [
   { name: 'password of 9 characters', query: registerQuery, variables: { input: { ...valid(), password: '123456789' } }, code: 'BAD_USER_INPUT', field: 'password' },
   { name: 'password over 72 bytes', query: registerQuery, variables: { input: { ...valid(), password: 'é'.repeat(37) } }, code: 'BAD_USER_INPUT', field: 'password' },
   { name: 'password with NUL', query: registerQuery, variables: { input: { ...valid(), password: 'abcdefghij\u0000k' } }, code: 'BAD_USER_INPUT', field: 'password' },
+  { name: 'password with a lone surrogate', query: registerQuery, variables: { input: { ...valid(), password: 'abcdefghij\ud800k' } }, code: 'BAD_USER_INPUT', field: 'password' },
   { name: 'displayName empty', query: registerQuery, variables: { input: { ...valid(), displayName: ' ' } }, code: 'BAD_USER_INPUT', field: 'displayName' },
   { name: 'displayName huge', query: registerQuery, variables: { input: { ...valid(), displayName: 'n'.repeat(101) } }, code: 'BAD_USER_INPUT', field: 'displayName' },
   { name: 'displayName with control characters', query: registerQuery, variables: { input: { ...valid(), displayName: 'a\u0007b' } }, code: 'BAD_USER_INPUT', field: 'displayName' },
