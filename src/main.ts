@@ -2,6 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
+import { guardRequestTarget } from './http/request-target.js';
 import { openApp, type App } from './services.js';
 
 /** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   app = opened;
   if (reloadWhenStarted) reloadKeys(opened);
   const yoga = createServer(opened);
-  const http = createHttpServer(yoga);
+  const http = createHttpServer(guardRequestTarget(yoga, logger));
   http.listen(config.port, config.host, () => {
     const address = http.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { createServer, type GatehouseServer } from '../../src/server.js';
 import { openApp, type App } from '../../src/services.js';
+import { guardRequestTarget } from '../../src/http/request-target.js';
 
 export type Backend = 'postgresql' | 'pglite';
 export const backends: Backend[] = ['postgresql', 'pglite'];
@@ -113,7 +114,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
   });
   const app = await openApp(config, logger);
   const yoga = createServer(app);
-  const server: Server = createHttpServer(yoga);
+  const server: Server = createHttpServer(guardRequestTarget(yoga, logger));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
