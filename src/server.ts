@@ -33,6 +33,7 @@ import { isMaskedOriginal, rememberMaskedError } from './plugins/use-error-loggi
 import { useRequestFailureLogging } from './plugins/use-request-failure-logging.js';
 import { guardRequestHooks } from './http/request-hook-guard.js';
 import { createRejectedCallerResolver } from './plugins/rejected-caller.js';
+import { useRequestParseErrors } from './plugins/use-request-parse-errors.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -168,6 +169,7 @@ export function createServer(app: App): GatehouseServer {
       useSessionCheck(),
       useIntrospectionControl({ enabled: config.isProduction }),
       useRequestBodyLimit({ maxBytes: config.maxBodyBytes }),
+      useRequestParseErrors(),
       useErrorLogging(),
       useScopeCacheRelease(),
       useRequestFailureLogging({ logger }),
