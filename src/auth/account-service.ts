@@ -99,7 +99,8 @@ export class AccountService {
    * disable themselves (BAD_USER_INPUT on `userId`), so the last admin cannot lock everyone out.
    */
   async setUserDisabled(admin: Identity, userId: string, disabled: boolean, origin: RequestOrigin): Promise<User> {
-    if (disabled && userId === admin.userId) {
+    // PostgreSQL reads a uuid in any letter case, and ids from the database are lower-case.
+    if (disabled && userId.toLowerCase() === admin.userId) {
       throw badUserInputError('userId', 'You cannot disable your own account. Ask another platform admin.');
     }
     const { user, revoked } = await this.deps.prisma.$transaction(async (tx) => {

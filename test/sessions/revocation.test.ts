@@ -174,6 +174,20 @@ describe.each(backends)('session revocation on %s', (backend) => {
     expect(codeOf(await refresh(admin.refreshToken))).toBeUndefined();
   });
 
+  it('admin cannot disable themselves by another spelling of their id', async () => {
+    const admin = await registerUser(gatehouse);
+    await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });
+    const response = await gatehouse.op(
+      SetUserDisabledDocument,
+      { userId: admin.user.id.toUpperCase(), disabled: true },
+      { token: admin.accessToken },
+    );
+    expect(codeOf(response)).toBe('BAD_USER_INPUT');
+    const row = await gatehouse.app.services.prisma.user.findUniqueOrThrow({ where: { id: admin.user.id } });
+    expect(row.disabled).toBe(false);
+    expect((await identity(admin.accessToken)).body.data?.identity.userId).toBe(admin.user.id);
+  });
+
   it('admin password reset revokes every session', async () => {
     const admin = await registerUser(gatehouse);
     await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });
