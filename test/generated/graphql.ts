@@ -68,7 +68,7 @@ export type RegisterInput = {
   /** Up to 100 characters. */
   displayName: string;
   email: string;
-  /** 10 characters to 72 bytes in UTF-8, no NUL. */
+  /** 10 characters to 72 bytes in UTF-8, no NUL, no unpaired UTF-16 surrogate. */
   password: string;
 };
 

@@ -8,7 +8,7 @@ import { AuthPayloadRef } from './types.js';
 const RegisterInput = builder.inputType('RegisterInput', {
   fields: (t) => ({
     email: t.string({ required: true }),
-    password: t.string({ required: true, description: '10 characters to 72 bytes in UTF-8, no NUL.' }),
+    password: t.string({ required: true, description: '10 characters to 72 bytes in UTF-8, no NUL, no unpaired UTF-16 surrogate.' }),
     displayName: t.string({ required: true, description: 'Up to 100 characters.' }),
     deviceName: t.string({ description: 'A name for this device, shown in the session list.' }),
   }),
