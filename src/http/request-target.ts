@@ -25,8 +25,21 @@ function originFormTarget(request: IncomingMessage): { target: string; host: str
   return { target: `${url.pathname}${url.search}`, host: url.host };
 }
 
+/** Host headers already found plain. Clients send few distinct ones, so most requests parse no URL. */
+const plainHosts = new Set<string>();
+const maxPlainHosts = 64;
+
 /** Returns true for `host` or `host:port` without a path, user info or any other URL part. */
 function isPlainHost(host: string): boolean {
+  if (plainHosts.has(host)) return true;
+  if (!parsesAsPlainHost(host)) return false;
+  // Once full, the set stays as it is, so a client that sends many Host values cannot grow it.
+  if (plainHosts.size < maxPlainHosts) plainHosts.add(host);
+
+  return true;
+}
+
+function parsesAsPlainHost(host: string): boolean {
   if (!URL.canParse(`http://${host}/`)) return false;
   const url = new URL(`http://${host}/`);
 

@@ -23,6 +23,20 @@ const malformed: [string, string, RequestInit][] = [
       body: `--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{"query":"{ __typename }"}\r\n--b\r\nContent-Disposition: form-data; name="map"\r\n\r\n{\r\n--b--\r\n`,
     },
   ],
+  [
+    'form variables',
+    '/graphql',
+    {
+      method: 'POST',
+      headers: { ...csrf, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B__typename%7D&variables=%7B',
+    },
+  ],
+  [
+    'JSON bodies',
+    '/graphql',
+    { method: 'POST', headers: { ...csrf, 'content-type': 'application/json; charset=utf-8' }, body: '{"query"' },
+  ],
 ];
 
 describe('malformed GraphQL parameters', () => {
