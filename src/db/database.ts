@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { listenOnPostgres, type NotificationHandlers, type StopListening } from './notifications.js';
 import { applyMigrations } from './schema-engine.js';
 
@@ -78,7 +79,11 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PrismaPGlite } = await import('pglite-prisma-adapter');
   await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  const unlock = await lockDataDir(dir, logger);
+  const pglite = await PGlite.create(dir).catch(async (error: unknown) => {
+    await unlock();
+    throw error;
+  });
   const prisma = withQueryLog(
     new PrismaClient({ adapter: new PrismaPGlite(pglite), log: queryLogOption(logger) }),
     logger,
@@ -99,6 +104,7 @@ async function openPglite(dir: string, logger: Logger): Promise<Database> {
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
+      await unlock();
     },
   };
 }
