@@ -41,6 +41,12 @@ async function main(): Promise<void> {
   if (reloadWhenStarted) reloadKeys(opened);
   const yoga = createServer(opened);
   const http = createHttpServer(guardRequestTarget(yoga, logger));
+  // A port in use or a host that is not local fails here. Without this listener Node would print
+  // an unhandled 'error' event and leave the embedded database open.
+  http.once('error', (error: NodeJS.ErrnoException) => {
+    logger.error({ err: error, host: config.host, port: config.port, code: error.code }, 'listening failed');
+    void opened.close().finally(() => process.exit(1));
+  });
   http.listen(config.port, config.host, () => {
     const address = http.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

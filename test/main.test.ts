@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,25 @@ describe('gatehouse process', () => {
     const { stderr } = main.output();
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/PORT/);
+  });
+
+  it('stops with one log line when the port is taken', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+    folders.push(dataDir);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const address = holder.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const main = startMain({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
+      expect(await main.exited).toBe(1);
+      const { stdout, stderr } = main.output();
+      const failure = stdout.split('\n').find((line) => line.includes('"msg":"listening failed"'));
+      expect(failure).toContain('"code":"EADDRINUSE"');
+      expect(stderr).toBe('');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it('starts on the embedded defaults and finishes in-flight requests on SIGTERM', async () => {
