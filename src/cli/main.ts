@@ -52,6 +52,11 @@ const commands: Record<string, Command> = {
 async function run(argv: string[]): Promise<number> {
   const name = argv.slice(0, 2).join(' ');
   const command = commands[name];
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(usage);
+
+    return 0;
+  }
   const singleWord = argv[0] === undefined ? undefined : commands[argv[0]];
   if (!command && singleWord) return singleWord(argv.slice(1));
   if (!command) {

@@ -1,32 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { createWorkspace, newUser, type Member } from './helpers.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `gatehouse` as a child process, as an operator would, with only the given environment. */
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // Each run starts Node with tsx and checks the migrations, a few seconds apiece.
 describe.each(backends)('command line on %s', { timeout: 180_000 }, (backend) => {
@@ -152,5 +130,14 @@ describe.each(backends)('command line on %s', { timeout: 180_000 }, (backend) =>
       'role.changed',
     ]);
     await pause();
+  });
+});
+
+describe('command line help', { timeout: 60_000 }, () => {
+  it.each(['--help', '-h', 'help'])('%s prints the usage', async (flag) => {
+    const result = await runCli([flag], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: npm run gatehouse');
+    expect(result.stderr).toBe('');
   });
 });
