@@ -57,7 +57,7 @@ export function useRequestFailureLogging(options: RequestFailureLoggingOptions):
   };
 }
 
-/** Logs the masked errors of a result and keeps the codes of a result without data. */
+/** Logs the masked errors of a result and keeps its error codes for the `request rejected` line. */
 function inspectResult(result: ResultLike, request: Request, logger: Logger, idOf: (request: Request) => string): void {
   if (!result.errors) return;
   for (const error of result.errors) {
@@ -66,7 +66,6 @@ function inspectResult(result: ResultLike, request: Request, logger: Logger, idO
     loggedErrors.add(original);
     logger.error({ requestId: idOf(request), err: original }, 'request failed');
   }
-  if ('data' in result) return;
   const codes = result.errors.map((error) => String(error.extensions?.code ?? 'none'));
   rejectionCodes.set(request, [...(rejectionCodes.get(request) ?? []), ...codes]);
 }

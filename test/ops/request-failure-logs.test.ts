@@ -58,6 +58,20 @@ describe('lines about requests that fail outside execution', () => {
     expect(line?.codes).toEqual(['BAD_REQUEST']);
   });
 
+  it('resolver error with a 4xx status', async () => {
+    const response = await send('rid-resolver-401', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+
+    const line = rejectionOf('rid-resolver-401');
+    expect(line?.status).toBe(response.status);
+    expect(line?.codes).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('body over MAX_BODY_BYTES', async () => {
     const response = await send('rid-body-too-large', {
       method: 'POST',
