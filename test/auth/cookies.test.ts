@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LogoutDocument, MeDocument, RefreshDocument } from '../generated/graphql.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { loginUser, refreshCookieOf, registerUser } from '../support/users.js';
@@ -41,6 +41,9 @@ describe('refresh cookie', () => {
   afterAll(async () => {
     await gatehouse?.close();
     await secureGatehouse?.close();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   async function logoutByToken(user: RegisteredUser) {
@@ -146,6 +149,19 @@ describe('refresh cookie', () => {
 
     const refresh = await gatehouse.op(RefreshDocument, { token: child });
     expect(refresh.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+  });
+
+  it('is kept when the logout fails', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    vi.spyOn(gatehouse.app.services.sessions, 'revokeSession').mockRejectedValueOnce(new Error('database down'));
+    const failed = await gatehouse.op(LogoutDocument, {}, { token: user.accessToken, cookie });
+    expect(failed.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(failed.headers.getSetCookie()).toEqual([]);
+
+    const retried = await gatehouse.op(LogoutDocument, {}, { token: user.accessToken, cookie });
+    expect(retried.body.data?.logout).toBe(true);
+    expectCleared(retried.headers);
   });
 
   it('logout with a rejected token alone is UNAUTHENTICATED', async () => {

@@ -64,9 +64,11 @@ builder.mutationField('logout', (t) =>
     description:
       "Revokes the caller's session: its access and refresh tokens stop working at once, and the cookie is cleared. The session named by the refresh cookie is revoked too, also when the access token is missing or expired.",
     resolve: async (_root, _args, context) => {
-      context.cookies.clearRefreshToken();
       const targets = await logoutTargets(context);
-      if (targets.length === 0) throw unauthenticatedError();
+      if (targets.length === 0) {
+        context.cookies.clearRefreshToken();
+        throw unauthenticatedError();
+      }
       for (const target of targets) {
         await context.services.sessions.revokeSession(
           target.userId,
@@ -76,6 +78,9 @@ builder.mutationField('logout', (t) =>
           target.sessionId,
         );
       }
+      // Cleared only now: when a revocation fails, for example while the database is down, the
+      // browser keeps the cookie, so a second logout can still end the session.
+      context.cookies.clearRefreshToken();
 
       return true;
     },
