@@ -51,7 +51,9 @@ export class AccessDenials {
    * no workspace, which only platform admins read. So a workspace's admins never see an
    * outsider's IP and user agent, and outsiders cannot write into a workspace's log.
    */
-  async record(actor: Actor, workspaceId: string, requiredRole: WorkspaceRole, reason: AccessDenialReason): Promise<void> {
+  async record(actor: Actor, requestedId: string, requiredRole: WorkspaceRole, reason: AccessDenialReason): Promise<void> {
+    // PostgreSQL reads a uuid in any letter case, so every spelling of an id counts as one pair.
+    const workspaceId = requestedId.toLowerCase();
     const key = `${actor.userId}:${workspaceId}`;
     const now = Date.now();
     const last = this.lastWritten.get(key);
