@@ -2,6 +2,7 @@ import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { userHashTag } from '../state/hash-tags.js';
 import type { RedisClient } from '../state/redis.js';
+import { RevocationFill } from './revocation-fill.js';
 import type { RevocationList, RevocationStatus, SessionRef } from './revocations.js';
 
 /**
@@ -17,9 +18,6 @@ export const revokedKey = (session: SessionRef) => `gatehouse:revoked:${userHash
  */
 export const legacyRevokedKey = (session: SessionRef) => `gatehouse:revoked:${session.sessionId}`;
 
-/** Delay before a failed fill is tried again, in ms. */
-const fillRetryMs = 5000;
-
 /**
  * Deny-list in Redis, shared by every instance. Each key expires with the last access token.
  *
@@ -29,17 +27,16 @@ const fillRetryMs = 5000;
  * so PostgreSQL decides every lookup.
  */
 export class RedisRevocationList implements RevocationList {
-  #fill: (() => Promise<void>) | undefined;
-  #filled = false;
-  /** Counts connects, so that a fill overtaken by a reconnect does not mark the list filled. */
-  #connects = 0;
+  readonly #fill: RevocationFill;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly ttlMs: number,
     private readonly logger: Logger,
   ) {
-    redis.on('ready', () => this.#startFill());
+    // A failed fill is tried again while Redis stays connected. Each reconnect starts a new fill.
+    this.#fill = new RevocationFill(logger, () => redis.status === 'ready');
+    redis.on('ready', () => this.#fill.start());
   }
 
   async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {
@@ -59,7 +56,7 @@ export class RedisRevocationList implements RevocationList {
   }
 
   async status(session: SessionRef): Promise<RevocationStatus> {
-    if (!this.#filled) return 'unknown';
+    if (!this.#fill.filled) return 'unknown';
     try {
       return (await this.redis.exists(revokedKey(session))) === 1 ? 'revoked' : 'live';
     } catch {
@@ -68,12 +65,12 @@ export class RedisRevocationList implements RevocationList {
   }
 
   onResync(fill: () => Promise<void>): void {
-    this.#fill = fill;
-    if (this.redis.status === 'ready') this.#startFill();
+    this.#fill.register(fill);
+    if (this.redis.status === 'ready') this.#fill.start();
   }
 
   redisKeyOf(session: SessionRef): string | undefined {
-    return this.#filled && this.redis.status === 'ready' ? revokedKey(session) : undefined;
+    return this.#fill.filled && this.redis.status === 'ready' ? revokedKey(session) : undefined;
   }
 
   async #write(session: SessionRef): Promise<void> {
@@ -81,25 +78,5 @@ export class RedisRevocationList implements RevocationList {
       this.redis.set(revokedKey(session), '1', 'PX', this.ttlMs),
       this.redis.set(legacyRevokedKey(session), '1', 'PX', this.ttlMs),
     ]);
-  }
-
-  /** Marks the list empty and fills it. A failed fill is tried again while Redis stays connected. */
-  #startFill(): void {
-    this.#filled = false;
-    const connect = ++this.#connects;
-    const fill = this.#fill;
-    if (!fill) return;
-    fill().then(
-      () => {
-        if (connect === this.#connects) this.#filled = true;
-      },
-      (error: unknown) => {
-        this.logger.error({ err: error, retryInMs: fillRetryMs }, 'filling the revocation deny-list failed');
-        const retry = setTimeout(() => {
-          if (connect === this.#connects && this.redis.status === 'ready') this.#startFill();
-        }, fillRetryMs);
-        retry.unref();
-      },
-    );
   }
 }
