@@ -80,6 +80,8 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   );
   let access: AccessSource | undefined;
   let built: ReturnType<typeof buildServices> | undefined;
+  // Aborted by close(), so that no background retry outlives the database connection.
+  const closing = new AbortController();
   try {
     await db.migrate();
     const loadedKeys = await loadKeys({ ...config.jwt, dataDir: config.dataDir });
@@ -97,7 +99,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     // The health checks are built before the hasher, so they read it from the services when they run.
     const ops = buildOpsServices(logger, db, redis, () => services.hasher.failed);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
-    built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics);
+    built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics, closing.signal);
     const { rateLimits } = built;
     const rbac = buildRbacServices(db.prisma, logger, access.cache, (key, ttlMs, origin) => rateLimits.markOnce(key, ttlMs, origin));
     const services: Services = { ...ops, ...built, rbac, auditAccess: membershipAuditAccess(rbac.permissions) };
@@ -123,6 +125,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       auditRetention,
       keyReloader,
       async close() {
+        closing.abort();
         await keyReloader?.stop();
         await cleanup?.stop();
         services.rateLimits.close();
@@ -134,6 +137,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
       },
     };
   } catch (error) {
+    closing.abort();
     await built?.hasher.close();
     await access?.close();
     await db.close();
@@ -148,12 +152,13 @@ function buildServices(
   keys: KeyStore,
   redis: RedisClient | undefined,
   metrics: GatehouseMetrics,
+  closing: AbortSignal,
 ): Omit<Services, OpsServiceName | 'rbac' | 'auditAccess'> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
   const denyList: RevocationList = redis
     ? new RedisRevocationList(redis, revocationTtlMs, logger)
-    : new MemoryRevocationList(revocationTtlMs);
+    : new MemoryRevocationList(revocationTtlMs, logger, closing);
   const accessTokens = new AccessTokens(keys, {
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,

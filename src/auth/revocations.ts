@@ -1,4 +1,6 @@
 import type { RequestOrigin } from '../audit/audit-log.js';
+import type { Logger } from '../logger.js';
+import { RevocationFill } from './revocation-fill.js';
 
 /** Result of a deny-list lookup. `unknown` means the list could not be read. */
 export type RevocationStatus = 'revoked' | 'live' | 'unknown';
@@ -20,7 +22,8 @@ export interface RevocationList {
   /**
    * Registers `fill`, which copies the revocations that may matter from PostgreSQL into the list.
    * A shared list runs it when it connects and after every reconnect, because it may have missed
-   * writes, and reads return `unknown` until a run succeeds. A list in memory never runs it.
+   * writes. A list in memory runs it once, at start, because a restart emptied it. Reads return
+   * `unknown` until a run succeeds.
    */
   onResync(fill: () => Promise<void>): void;
   /**
@@ -46,11 +49,28 @@ export function withRevocationListener(
   };
 }
 
-/** Deny-list in this process only: the single-instance default when REDIS_URL is not set. */
+/**
+ * Deny-list in this process only: the single-instance default when REDIS_URL is not set.
+ *
+ * The list starts empty, so sessions revoked before a restart would pass. `onResync` therefore
+ * fills it once from PostgreSQL, and until that succeeds `status` returns `unknown`, so
+ * PostgreSQL decides every lookup. A failed fill is tried again until `closing` aborts.
+ */
 export class MemoryRevocationList implements RevocationList {
   readonly #expiries = new Map<string, number>();
+  readonly #fill: RevocationFill;
 
-  constructor(private readonly ttlMs: number) {}
+  /**
+   * @param ttlMs how long an entry lives, in ms: the access-token lifetime plus the clock skew.
+   * @param closing aborts when the app closes, which ends the retries of a failed fill.
+   */
+  constructor(
+    private readonly ttlMs: number,
+    logger: Logger,
+    closing?: AbortSignal,
+  ) {
+    this.#fill = new RevocationFill(logger, () => !closing?.aborted);
+  }
 
   async add(sessions: readonly SessionRef[]): Promise<void> {
     const now = Date.now();
@@ -59,12 +79,16 @@ export class MemoryRevocationList implements RevocationList {
   }
 
   async status(session: SessionRef): Promise<RevocationStatus> {
+    if (!this.#fill.filled) return 'unknown';
     const expiry = this.#expiries.get(session.sessionId);
 
     return expiry !== undefined && expiry > Date.now() ? 'revoked' : 'live';
   }
 
-  onResync(): void {}
+  onResync(fill: () => Promise<void>): void {
+    this.#fill.register(fill);
+    this.#fill.start();
+  }
 
   #sweep(now: number): void {
     for (const [id, expiry] of this.#expiries) if (expiry <= now) this.#expiries.delete(id);
