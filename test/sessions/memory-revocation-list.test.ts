@@ -1,28 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryRevocationList } from '../../src/auth/revocations.js';
-import { createLogger } from '../../src/logger.js';
+import { capturingLogger, deferred } from '../support/fill-helpers.js';
 
 const ttlMs = 60_000;
 
 function openList() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { logger, lines } = capturingLogger();
   const closing = new AbortController();
 
   return { lines, closing, list: new MemoryRevocationList(ttlMs, logger, closing.signal) };
-}
-
-/** Creates a promise with its resolve and reject functions, so a test decides when a fill ends. */
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-
-  return { promise, resolve, reject };
 }
 
 const newSession = () => ({ userId: randomUUID(), sessionId: randomUUID() });

@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { legacyRevokedKey, RedisRevocationList, revokedKey } from '../../src/auth/redis-revocation-list.js';
-import { createLogger } from '../../src/logger.js';
 import { bucketKey } from '../../src/rate-limit/limiter.js';
 import { openRedis } from '../../src/state/redis.js';
+import { capturingLogger, deferred } from '../support/fill-helpers.js';
 
 const ttlMs = 60_000;
 
 function openList() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { logger, lines } = capturingLogger();
   const redis = openRedis(inject('redisUrl'), logger);
 
   return { redis, lines, list: new RedisRevocationList(redis, ttlMs, logger) };
-}
-
-/** Creates a promise with its resolve and reject functions, so a test decides when a fill ends. */
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((onResolve, onReject) => {
-    resolve = onResolve;
-    reject = onReject;
-  });
-
-  return { promise, resolve, reject };
 }
 
 describe('redis revocation list', () => {
