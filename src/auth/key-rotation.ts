@@ -1,5 +1,6 @@
-import { chmod, chown, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
+import lockfile from 'proper-lockfile';
 import { ConfigError } from '../config/index.js';
 import { generateSigningJwk, jwkProblem } from './keys.js';
 import { signsFromMember } from './key-activation.js';
@@ -61,9 +62,16 @@ export async function rotateJwks(
 }
 
 /**
- * Rotates the JWK set stored in `file` in place, holding `<file>.lock` so that a second rotation
- * fails instead of undoing this one. The new set is renamed over the old file, so readers never
- * see a partial file, and keeps its owner, group and permissions minus access for other users.
+ * Time after which a rotation lock counts as abandoned, in ms. The holder refreshes the lock every
+ * half of this time, so an older lock belongs to a rotation that was killed.
+ */
+const rotationLockStaleMs = 10_000;
+
+/**
+ * Rotates the JWK set stored in `file` in place, holding the lock folder `<file>.lock` so that a
+ * second rotation fails instead of undoing this one. A lock left by a killed rotation is taken
+ * over once it is stale. The new set is renamed over the old file, so readers never see a
+ * partial file, and keeps its owner, group and permissions minus access for other users.
  */
 export async function rotateKeyFile(
   file: string,
@@ -71,18 +79,15 @@ export async function rotateKeyFile(
   now = Date.now(),
   activateAfterSeconds = 0,
 ): Promise<RotationResult> {
-  const lock = `${file}.lock`;
-  const lockHandle = await open(lock, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw new ConfigError(`Cannot create the lock file ${lock}: ${error.message}.`);
-    throw new ConfigError(
-      `Another keys rotate is running on ${file}, or one stopped before it finished. If none is running, delete ${lock} and try again.`,
-    );
+  const locking = lockfile.lock(file, { realpath: false, stale: rotationLockStaleMs });
+  const release = await locking.catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ELOCKED') throw new ConfigError(`Cannot lock the key file ${file}: ${error.message}.`);
+    throw new ConfigError(`Another keys rotate is running on ${file}. Wait until it finishes and try again.`);
   });
   try {
     return await rotateLockedKeyFile(file, retainSeconds, now, activateAfterSeconds);
   } finally {
-    await lockHandle.close();
-    await unlink(lock);
+    await release();
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -85,16 +85,25 @@ describe('signing key rotation', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
-  it('refuses to rotate while a lock file remains', async () => {
+  it('refuses to rotate while a rotation holds the lock', async () => {
     const file = path.join(dir, 'locked.json');
     const text = JSON.stringify({ keys: [await generateSigningJwk()] });
     writeFileSync(file, text, { mode: 0o600 });
-    writeFileSync(`${file}.lock`, '');
-    await expect(rotateKeyFile(file, 600)).rejects.toThrow(/delete .*\.lock/);
+    mkdirSync(`${file}.lock`);
+    await expect(rotateKeyFile(file, 600)).rejects.toThrow(/Another keys rotate is running/);
     expect(readFileSync(file, 'utf8')).toBe(text);
-    rmSync(`${file}.lock`);
+  });
+
+  it('takes over the lock of a killed rotation', async () => {
+    const file = path.join(dir, 'abandoned.json');
+    const text = JSON.stringify({ keys: [await generateSigningJwk()] });
+    writeFileSync(file, text, { mode: 0o600 });
+    mkdirSync(`${file}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.lock`, longAgo, longAgo);
     await rotateKeyFile(file, 600);
     expect(readFileSync(file, 'utf8')).not.toBe(text);
+    expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
   it('drops keys retired longer than the retention', async () => {
