@@ -117,7 +117,9 @@ export class AccountService {
 
       return { user, revoked: ids };
     });
-    await this.#deny(userId, revoked, disabled ? 'user disabled' : 'user enabled', origin);
+    // Deny-list keys carry the lower-case id that access tokens carry. The argument may be in
+    // any letter case, so the row's id is passed.
+    await this.#deny(user.id, revoked, disabled ? 'user disabled' : 'user enabled', origin);
 
     return user;
   }
@@ -127,8 +129,8 @@ export class AccountService {
     requireValidNewPassword(newPassword, 'newPassword');
     if (!isUuid(userId)) throw notFoundError('User');
     const passwordHash = await this.deps.hasher.hash(newPassword);
-    const revoked = await this.deps.prisma.$transaction(async (tx) => {
-      await this.#updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
+    const { user, revoked } = await this.deps.prisma.$transaction(async (tx) => {
+      const user = await this.#updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
       const ids = await revokeUserSessions(tx, userId, { reason: 'password_set_by_admin' });
       await recordAuditEvent(tx, {
         action: auditActions.passwordSetByAdmin,
@@ -139,10 +141,10 @@ export class AccountService {
         metadata: { revokedSessionIds: ids },
       });
 
-      return ids;
+      return { user, revoked: ids };
     });
 
-    return this.#deny(userId, revoked, 'password set by admin', origin);
+    return this.#deny(user.id, revoked, 'password set by admin', origin);
   }
 
   async #abandon(attempt: LoginAttempt | undefined, origin: RequestOrigin): Promise<void> {

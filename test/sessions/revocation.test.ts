@@ -157,6 +157,28 @@ describe.each(backends)('session revocation on %s', (backend) => {
     expect(codeOf(missing)).toBe('NOT_FOUND');
   });
 
+  it('admin revocation by upper-case id', async () => {
+    const admin = await registerUser(gatehouse);
+    await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });
+    const disabledTarget = await registerUser(gatehouse);
+    const disabled = await gatehouse.op(
+      SetUserDisabledDocument,
+      { userId: disabledTarget.user.id.toUpperCase(), disabled: true },
+      { token: admin.accessToken },
+    );
+    expect(disabled.body.data?.setUserDisabled.id).toBe(disabledTarget.user.id);
+    expect(codeOf(await identity(disabledTarget.accessToken))).toBe('UNAUTHENTICATED');
+
+    const passwordTarget = await registerUser(gatehouse);
+    const passwordSet = await gatehouse.op(
+      SetUserPasswordDocument,
+      { userId: passwordTarget.user.id.toUpperCase(), newPassword },
+      { token: admin.accessToken },
+    );
+    expect(passwordSet.body.data?.setUserPassword).toBe(true);
+    expect(codeOf(await identity(passwordTarget.accessToken))).toBe('UNAUTHENTICATED');
+  });
+
   it('admin cannot disable themselves', async () => {
     const admin = await registerUser(gatehouse);
     await gatehouse.app.services.prisma.user.update({ where: { id: admin.user.id }, data: { isPlatformAdmin: true } });
