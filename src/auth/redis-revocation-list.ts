@@ -48,7 +48,10 @@ export class RedisRevocationList implements RevocationList {
     const failed = sessions.filter((_, index) => writes[index]?.status === 'rejected');
     if (failed.length > 0) {
       // PostgreSQL already records the revocation. Lookups fall back to PostgreSQL while Redis is
-      // down, and the list is filled again from PostgreSQL once Redis is back.
+      // down, and the list is filled again from PostgreSQL once Redis is back. A write can also
+      // fail while Redis stays connected (OOM, a command timeout), so the list counts as unfilled
+      // until a later fill succeeds.
+      this.#fill.invalidate();
       const error = writes.find((write) => write.status === 'rejected')?.reason as unknown;
       const sessionIds = failed.map((session) => session.sessionId);
       requestLogger(this.logger, origin).warn({ err: error, sessionIds }, 'revocation not written to redis');

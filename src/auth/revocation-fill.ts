@@ -45,11 +45,26 @@ export class RevocationFill {
       },
       (error: unknown) => {
         this.logger.error({ err: error, retryInMs: fillRetryMs }, 'filling the revocation deny-list failed');
-        const retry = setTimeout(() => {
-          if (run === this.#starts && this.canRetry()) this.start();
-        }, fillRetryMs);
-        retry.unref();
+        this.#retryLater(run);
       },
     );
+  }
+
+  /**
+   * Marks the list unfilled after a write to it failed, and runs the fill again after
+   * {@link fillRetryMs}. A fill already running no longer marks the list filled, because its read
+   * from PostgreSQL may predate the lost write. The delay keeps a fill whose own writes fail from
+   * running in a tight loop.
+   */
+  invalidate(): void {
+    this.#filled = false;
+    this.#retryLater(++this.#starts);
+  }
+
+  #retryLater(run: number): void {
+    const retry = setTimeout(() => {
+      if (run === this.#starts && this.canRetry()) this.start();
+    }, fillRetryMs);
+    retry.unref();
   }
 }

@@ -4,6 +4,7 @@ import { legacyRevokedKey, RedisRevocationList, revokedKey } from '../../src/aut
 import { bucketKey } from '../../src/rate-limit/limiter.js';
 import { openRedis } from '../../src/state/redis.js';
 import { capturingLogger, deferred } from '../support/fill-helpers.js';
+import { startRedis } from '../support/processes.js';
 
 const ttlMs = 60_000;
 
@@ -65,6 +66,44 @@ describe('redis revocation list', () => {
     expect(await redis.exists(`gatehouse:revoked:${session.sessionId}`)).toBe(1);
     expect(await redis.pttl(legacyRevokedKey(session))).toBeGreaterThan(0);
     expect(await redis.pttl(revokedKey(session))).toBeLessThanOrEqual(ttlMs);
+  });
+});
+
+describe('redis revocation list after a failed write', () => {
+  it('stays unfilled while redis is connected', async () => {
+    const server = await startRedis();
+    const { logger, lines } = capturingLogger();
+    const redis = openRedis(server.url, logger);
+    try {
+      await redis.connect();
+      const list = new RedisRevocationList(redis, ttlMs, logger);
+      const session = { userId: randomUUID(), sessionId: randomUUID() };
+      // The fill copies the sessions that PostgreSQL records as revoked, here just `session`.
+      let revokedInDatabase: (typeof session)[] = [];
+      const filled = deferred();
+      list.onResync(async () => {
+        await list.add(revokedInDatabase);
+        filled.resolve();
+      });
+      await filled.promise;
+      // RevocationFill marks the list filled in a callback after the fill's promise settles.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await list.status(session)).toBe('live');
+
+      // Redis stays connected but rejects writes with OOM, so the entry is not written.
+      await redis.config('SET', 'maxmemory-policy', 'noeviction');
+      await redis.config('SET', 'maxmemory', '1');
+      revokedInDatabase = [session];
+      await list.add([session]);
+      await redis.config('SET', 'maxmemory', '0');
+
+      expect(lines.filter((line) => line.msg === 'revocation not written to redis')).toHaveLength(1);
+      expect(await list.status(session)).not.toBe('live');
+      expect(list.redisKeyOf(session)).toBeUndefined();
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });
 
