@@ -37,6 +37,10 @@ export class RedisRevocationList implements RevocationList {
     // A failed fill is tried again while Redis stays connected. Each reconnect starts a new fill.
     this.#fill = new RevocationFill(logger, () => redis.status === 'ready');
     redis.on('ready', () => this.#fill.start());
+    // ioredis 5.11.1 sets `status` to ready and emits 'ready' on the next tick, and requests can
+    // run in between. Marking the list unfilled on close keeps them off a Redis that may have
+    // restarted empty.
+    redis.on('close', () => this.#fill.markUnfilled());
   }
 
   async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {

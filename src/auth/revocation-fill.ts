@@ -57,8 +57,17 @@ export class RevocationFill {
    * running in a tight loop.
    */
   invalidate(): void {
+    this.#retryLater(this.markUnfilled());
+  }
+
+  /**
+   * Marks the list unfilled until the next `start` succeeds, such as when its store disconnects,
+   * and returns the new start count. A fill already running no longer marks the list filled.
+   */
+  markUnfilled(): number {
     this.#filled = false;
-    this.#retryLater(++this.#starts);
+
+    return ++this.#starts;
   }
 
   #retryLater(run: number): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { legacyRevokedKey, RedisRevocationList, revokedKey } from '../../src/auth/redis-revocation-list.js';
 import { bucketKey } from '../../src/rate-limit/limiter.js';
+import { createLogger } from '../../src/logger.js';
 import { openRedis } from '../../src/state/redis.js';
 import { capturingLogger, deferred } from '../support/fill-helpers.js';
 import { startRedis } from '../support/processes.js';
@@ -66,6 +67,44 @@ describe('redis revocation list', () => {
     expect(await redis.exists(`gatehouse:revoked:${session.sessionId}`)).toBe(1);
     expect(await redis.pttl(legacyRevokedKey(session))).toBeGreaterThan(0);
     expect(await redis.pttl(revokedKey(session))).toBeLessThanOrEqual(ttlMs);
+  });
+});
+
+describe('redis revocation list on reconnect', () => {
+  it('is unfilled when the connection is ready', async () => {
+    const { redis, list } = openList();
+    const killer = openRedis(inject('redisUrl'), createLogger('silent'));
+    try {
+      await redis.connect();
+      await killer.connect();
+      const session = { userId: randomUUID(), sessionId: randomUUID() };
+      const filled = deferred();
+      list.onResync(async () => filled.resolve());
+      await filled.promise;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(list.redisKeyOf(session)).toBe(revokedKey(session));
+
+      // ioredis sets `status` to ready before it emits 'ready', and requests can run in between.
+      // Redis may have restarted empty, so the list must not count as filled at that moment.
+      let status = redis.status;
+      const keysWhenReady: (string | undefined)[] = [];
+      Object.defineProperty(redis, 'status', {
+        configurable: true,
+        get: () => status,
+        set: (value: typeof status) => {
+          status = value;
+          if (value === 'ready') keysWhenReady.push(list.redisKeyOf(session));
+        },
+      });
+      const ready = new Promise((resolve) => redis.once('ready', resolve));
+      await killer.client('KILL', 'ID', String(await redis.client('ID')));
+      await ready;
+
+      expect(keysWhenReady).toEqual([undefined]);
+    } finally {
+      redis.disconnect();
+      killer.disconnect();
+    }
   });
 });
 
