@@ -41,6 +41,9 @@ export class RedisRevocationList implements RevocationList {
     // run in between. Marking the list unfilled on close keeps them off a Redis that may have
     // restarted empty.
     redis.on('close', () => this.#fill.markUnfilled());
+    // A Cluster stays ready while one node restarts empty or a replica that missed writes takes
+    // over, so losing the connection to any node starts a new fill. Only a Cluster emits '-node'.
+    redis.on('-node', () => this.#fill.invalidate());
   }
 
   async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {

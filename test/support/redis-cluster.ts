@@ -7,6 +7,11 @@ import path from 'node:path';
 export interface RunningCluster {
   /** `host:port` of every node, for REDIS_CLUSTER_NODES. */
   nodes: string[];
+  /**
+   * Kills one node (`host:port`) with SIGKILL and starts it again on the same port and nodes.conf.
+   * Nodes save no data, so it comes back with its slots and no keys, as after a crash.
+   */
+  restart(node: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,10 +79,8 @@ export async function startRedisCluster(): Promise<RunningCluster> {
     ports.push(port);
   }
   const dirs: string[] = [];
-  const children: ChildProcess[] = ports.map((port) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-redis-cluster-'));
-    dirs.push(dir);
-    return spawn(
+  const spawnNode = (port: number, dir: string) =>
+    spawn(
       'redis-server',
       [
         '--port', String(port),
@@ -92,7 +95,22 @@ export async function startRedisCluster(): Promise<RunningCluster> {
       ],
       { stdio: 'ignore' },
     );
+  const children: ChildProcess[] = ports.map((port) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-redis-cluster-'));
+    dirs.push(dir);
+    return spawnNode(port, dir);
   });
+  const restart = async (node: string) => {
+    const index = ports.indexOf(Number(node.split(':')[1]));
+    const child = children[index];
+    if (!child) throw new Error(`${node} is not a node of this cluster`);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    children[index] = spawnNode(ports[index]!, dirs[index]!);
+    await waitForPing(ports[index]!, 5000);
+    await waitForClusterOk(ports, 15_000);
+  };
   const stop = async () => {
     for (const child of children) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -108,7 +126,7 @@ export async function startRedisCluster(): Promise<RunningCluster> {
     redisCli(['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
     await waitForClusterOk(ports, 15_000);
 
-    return { nodes, stop };
+    return { nodes, restart, stop };
   } catch (error) {
     await stop();
     throw error;
