@@ -60,6 +60,14 @@ describe.each(backends)('session revocation on %s', (backend) => {
     expect(await actionsOf(a.user.id)).toContain('session.revoked');
   });
 
+  it('revokeSession by upper-case id', async () => {
+    const a = await registerUser(gatehouse);
+    const b = await loginUser(gatehouse, a.email);
+    const response = await gatehouse.op(RevokeSessionDocument, { id: b.session.id.toUpperCase() }, { token: a.accessToken });
+    expect(response.body.data?.revokeSession).toBe(true);
+    expect(codeOf(await identity(b.accessToken))).toBe('UNAUTHENTICATED');
+  });
+
   it('revokeSession of others or missing is NOT_FOUND', async () => {
     const a = await registerUser(gatehouse);
     const stranger = await registerUser(gatehouse);
@@ -300,5 +308,24 @@ describe('password change and the login lockout', () => {
     expect(codeOf(await changePassword(user.accessToken, 'wrong guess 2'))).toBe('INVALID_CREDENTIALS');
     expect(codeOf(await changePassword(user.accessToken, 'wrong guess 3'))).toBe('INVALID_CREDENTIALS');
     expect((await loginUser(gatehouse, user.email, newPassword)).user.id).toBe(user.user.id);
+  });
+});
+
+describe('session revocation without redis', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({ backend: 'postgresql', redis: false });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('revokeSession by upper-case id', async () => {
+    const a = await registerUser(gatehouse);
+    const b = await loginUser(gatehouse, a.email);
+    const response = await gatehouse.op(RevokeSessionDocument, { id: b.session.id.toUpperCase() }, { token: a.accessToken });
+    expect(response.body.data?.revokeSession).toBe(true);
+    expect(codeOf(await gatehouse.op(IdentityDocument, {}, { token: b.accessToken }))).toBe('UNAUTHENTICATED');
   });
 });

@@ -24,7 +24,9 @@ builder.mutationField('revokeSession', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, context) => {
       const { userId, sessionId } = context.identity!;
-      const sessionIdToRevoke = String(id);
+      // PostgreSQL matches a uuid in any letter case, but deny-list entries and the comparison
+      // below use the lower-case id that access tokens carry.
+      const sessionIdToRevoke = String(id).toLowerCase();
       if (!isUuid(sessionIdToRevoke)) throw notFoundError('Session');
       const revoked = await context.services.sessions.revokeSession(
         userId,
