@@ -10,7 +10,7 @@ import {
   SetUserPasswordDocument,
 } from '../generated/graphql.js';
 import { backends, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { defaultPassword, loginUser, registerUser } from '../support/users.js';
+import { defaultPassword, loginUser, refreshCookieOf, registerUser } from '../support/users.js';
 
 const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
   response.body.errors?.[0]?.extensions?.code;
@@ -66,6 +66,20 @@ describe.each(backends)('session revocation on %s', (backend) => {
     const response = await gatehouse.op(RevokeSessionDocument, { id: b.session.id.toUpperCase() }, { token: a.accessToken });
     expect(response.body.data?.revokeSession).toBe(true);
     expect(codeOf(await identity(b.accessToken))).toBe('UNAUTHENTICATED');
+  });
+
+  it('revokeSession of current session by upper-case id', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const response = await gatehouse.op(
+      RevokeSessionDocument,
+      { id: user.session.id.toUpperCase() },
+      { token: user.accessToken, cookie },
+    );
+    expect(response.body.data?.revokeSession).toBe(true);
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]!.startsWith('gatehouse_refresh=;')).toBe(true);
   });
 
   it('revokeSession of others or missing is NOT_FOUND', async () => {
