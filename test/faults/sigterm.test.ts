@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,10 +24,23 @@ type Kind = 'login' | 'refresh' | 'logout';
 /** What one request returned: a response, or a connection the closing server refused or dropped. */
 interface Outcome {
   kind: Kind;
+  /** Sent as X-Request-Id, so the server's debug lines show whether the request reached it. */
+  requestId: string;
   response?: BoundedResponse;
   connectionError?: string;
   startedBeforeSignal: boolean;
   endedAfterSignal: boolean;
+}
+
+/** Returns the request id of a JSON log line, if it has one. */
+function requestIdOf(line: string): string[] {
+  try {
+    const { requestId } = JSON.parse(line) as { requestId?: unknown };
+
+    return typeof requestId === 'string' ? [requestId] : [];
+  } catch {
+    return [];
+  }
 }
 
 describe('SIGTERM under load', () => {
@@ -57,6 +71,8 @@ describe('SIGTERM under load', () => {
         REDIS_URL: inject('redisUrl'),
         BCRYPT_COST: '4',
         RATE_LIMIT_EXEMPT_IPS: '127.0.0.1,::1',
+        // Each request then writes a debug line with its id once the server has read it.
+        LOG_LEVEL: 'debug',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -84,12 +100,14 @@ describe('SIGTERM under load', () => {
     const outcomes: Outcome[] = [];
     const send = async (kind: Kind, request: Parameters<typeof boundedGql>[1]): Promise<BoundedResponse | undefined> => {
       const startedBeforeSignal = !signalled;
+      const requestId = randomUUID();
+      const headers = { ...request.headers, 'x-request-id': requestId };
       try {
-        const response = await boundedGql(url, request);
-        outcomes.push({ kind, response, startedBeforeSignal, endedAfterSignal: signalled });
+        const response = await boundedGql(url, { ...request, headers });
+        outcomes.push({ kind, requestId, response, startedBeforeSignal, endedAfterSignal: signalled });
         return response;
       } catch (error) {
-        outcomes.push({ kind, connectionError: String(error), startedBeforeSignal, endedAfterSignal: signalled });
+        outcomes.push({ kind, requestId, connectionError: String(error), startedBeforeSignal, endedAfterSignal: signalled });
         return undefined;
       }
     };
@@ -123,8 +141,12 @@ describe('SIGTERM under load', () => {
     // Requests in flight at the signal got their responses; none was cut.
     const inFlight = answered.filter((outcome) => outcome.startedBeforeSignal && outcome.endedAfterSignal);
     expect(inFlight.length).toBeGreaterThan(0);
-    const cutAfterStart = outcomes.filter((outcome) => outcome.connectionError && outcome.startedBeforeSignal);
-    expect(cutAfterStart).toEqual([]);
+    // A request that the server had read was never cut. A client may still send on a kept-alive
+    // connection at the moment the server closes it as idle; HTTP/1.1 leaves such a request to the
+    // client to retry, and the server never saw it, so it has no debug line.
+    const received = new Set(stdout.split('\n').flatMap((line) => requestIdOf(line)));
+    const cutAfterReceipt = outcomes.filter((outcome) => outcome.connectionError && received.has(outcome.requestId));
+    expect(cutAfterReceipt).toEqual([]);
 
     const succeeded = (kind: Kind) => answered.filter((outcome) => outcome.kind === kind).length;
     const admin = new pg.Client({ connectionString: database.url });
