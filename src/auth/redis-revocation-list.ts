@@ -46,8 +46,8 @@ export class RedisRevocationList implements RevocationList {
     redis.on('-node', () => this.#fill.invalidate());
   }
 
-  async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {
-    if (sessions.length === 0) return;
+  async add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<number> {
+    if (sessions.length === 0) return 0;
     // One SET per key: the keys of different users hash to different Cluster slots, so a MULTI
     // over all of them would fail with CROSSSLOT. No entry depends on another, so the writes
     // need no transaction.
@@ -63,6 +63,8 @@ export class RedisRevocationList implements RevocationList {
       const sessionIds = failed.map((session) => session.sessionId);
       requestLogger(this.logger, origin).warn({ err: error, sessionIds }, 'revocation not written to redis');
     }
+
+    return failed.length;
   }
 
   async status(session: SessionRef): Promise<RevocationStatus> {

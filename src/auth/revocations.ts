@@ -16,8 +16,11 @@ export interface SessionRef {
  * the longest access token of its session, so the list stays small.
  */
 export interface RevocationList {
-  /** Denies the sessions' access tokens. `origin` gives a failure's log line its request id. */
-  add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void>;
+  /**
+   * Denies the sessions' access tokens and returns how many entries could not be written. A
+   * failed write is logged, not thrown. `origin` gives a failure's log line its request id.
+   */
+  add(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<number>;
   status(session: SessionRef): Promise<RevocationStatus>;
   /**
    * Registers `fill`, which copies the revocations that may matter from PostgreSQL into the list.
@@ -41,7 +44,8 @@ export function withRevocationListener(
   return {
     async add(sessions, origin) {
       onAdd(sessions.map((session) => session.sessionId));
-      await list.add(sessions, origin);
+
+      return list.add(sessions, origin);
     },
     status: (session) => list.status(session),
     onResync: (fill) => list.onResync(fill),
@@ -72,10 +76,12 @@ export class MemoryRevocationList implements RevocationList {
     this.#fill = new RevocationFill(logger, () => !closing?.aborted);
   }
 
-  async add(sessions: readonly SessionRef[]): Promise<void> {
+  async add(sessions: readonly SessionRef[]): Promise<number> {
     const now = Date.now();
     this.#sweep(now);
     for (const session of sessions) this.#expiries.set(session.sessionId, now + this.ttlMs);
+
+    return 0;
   }
 
   async status(session: SessionRef): Promise<RevocationStatus> {

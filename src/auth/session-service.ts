@@ -290,7 +290,8 @@ export class SessionService {
   /**
    * Copies recent revocations from PostgreSQL into the deny-list, for the writes that a Redis
    * outage dropped and for entries written under the key names of an older version. Only
-   * sessions revoked within one deny-list entry lifetime (`windowSeconds`) can still matter.
+   * sessions revoked within one deny-list entry lifetime (`windowSeconds`) can still matter. A
+   * fill that could not write every entry rejects, so the list stays unfilled and is tried again.
    */
   async resyncRevocations(windowSeconds: number): Promise<void> {
     const since = new Date(Date.now() - windowSeconds * 1000);
@@ -298,7 +299,9 @@ export class SessionService {
       where: { revokedAt: { gte: since } },
       select: { id: true, userId: true },
     });
-    await this.deps.revocations.add(sessions.map((session) => ({ userId: session.userId, sessionId: session.id })));
+    const entries = sessions.map((session) => ({ userId: session.userId, sessionId: session.id }));
+    const unwritten = await this.deps.revocations.add(entries);
+    if (unwritten > 0) throw new Error(`${unwritten} of ${entries.length} revocations not written to the deny-list`);
     this.deps.logger.info({ count: sessions.length }, 'revocation deny-list filled from database');
   }
 }
