@@ -15,6 +15,7 @@ export const revokedKey = (session: SessionRef) => `gatehouse:revoked:${userHash
  * Returns the key name without hash tag, which earlier versions read. It is written next to the
  * new key, so an instance still running such a version denies the session during a rolling
  * upgrade. This version never reads it.
+ * NOTE: each revocation costs a second SET until the untagged name is dropped in a later version.
  */
 export const legacyRevokedKey = (session: SessionRef) => `gatehouse:revoked:${session.sessionId}`;
 

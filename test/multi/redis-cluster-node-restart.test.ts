@@ -3,13 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityDocument, LogoutAllDocument } from '../generated/graphql.js';
 import { allowRegistrations, limitedEnv } from '../rate-limit/support.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
+import { openClusterProbe, startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
 import { loginUser, registerUser } from '../support/users.js';
 import { denyListFilled } from '../support/deny-list.js';
 import { revokedKey } from '../../src/auth/redis-revocation-list.js';
-
-const codeOf = (response: { body: { errors?: { extensions?: Record<string, unknown> }[] } }) =>
-  response.body.errors?.[0]?.extensions?.code;
+import { codeOf } from '../faults/support.js';
 
 describe('redis cluster node restart', () => {
   let cluster: RunningCluster;
@@ -20,7 +18,7 @@ describe('redis cluster node restart', () => {
     cluster = await startRedisCluster();
     gatehouse = await startGatehouse({ redis: false, env: { ...limitedEnv, REDIS_CLUSTER_NODES: cluster.nodes.join(',') } });
     await allowRegistrations(gatehouse);
-    probe = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+    probe = openClusterProbe(cluster);
   }, 90_000);
   afterAll(async () => {
     probe?.disconnect();

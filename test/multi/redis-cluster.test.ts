@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdentityDocument, LoginDocument, LogoutAllDocument, RateLimitDocument } from '../generated/graphql.js';
 import { allowRegistrations, commandCount, countDelta, limitedEnv, setRule } from '../rate-limit/support.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
-import { startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
+import { openClusterProbe, startRedisCluster, type RunningCluster } from '../support/redis-cluster.js';
 import { loginUser, registerUser } from '../support/users.js';
 import { boundedGql, eventually, sleep } from '../faults/support.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
@@ -49,7 +49,7 @@ describe('gatehouse on a redis cluster', () => {
     });
     await allowRegistrations(gatehouse);
     await setRule(gatehouse, { operation: 'me', points: 2, failMode: 'closed' });
-    probe = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+    probe = openClusterProbe(cluster);
   }, 90_000);
   afterAll(async () => {
     probe?.disconnect();

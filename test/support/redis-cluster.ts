@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { Cluster } from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -131,4 +132,9 @@ export async function startRedisCluster(): Promise<RunningCluster> {
     await stop();
     throw error;
   }
+}
+
+/** Opens a cluster client of the test's own, for checks on keys and commands beside Gatehouse. */
+export function openClusterProbe(cluster: RunningCluster): Cluster {
+  return new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
 }
