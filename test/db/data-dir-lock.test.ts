@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,27 @@ import { registerUser } from '../support/users.js';
 
 const logger = createLogger('silent');
 const openPglite = (dataDir: string) => openDatabase({ databaseUrl: undefined, poolSize: 1, dataDir }, logger);
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Opens the embedded database in a child process and resolves once it holds the lock. */
+async function holdInChild(dataDir: string) {
+  const script = `const { openDatabase } = await import('./src/db/database.ts');
+const { createLogger } = await import('./src/logger.ts');
+await openDatabase({ databaseUrl: undefined, poolSize: 1, dataDir: process.env.DATA_DIR }, createLogger('silent'));
+process.stdout.write('holding\\n');
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('holding') && resolve());
+    child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+  });
+
+  return child;
+}
 
 describe('embedded database lock', { timeout: 120_000 }, () => {
   const dirs: string[] = [];
@@ -50,6 +72,27 @@ describe('embedded database lock', { timeout: 120_000 }, () => {
     }
     const second = await openPglite(dataDir);
     await second.close();
+  });
+
+  it('takes over a killed local holder at once', async () => {
+    const dataDir = newDataDir();
+    const holder = await holdInChild(dataDir);
+    await expect(openPglite(dataDir)).rejects.toThrow(/in use by another Gatehouse process/);
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.kill('SIGKILL');
+    await exited;
+    expect(existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(true);
+    const db = await openPglite(dataDir);
+    await db.close();
+    expect(existsSync(path.join(dataDir, 'pgdata.lock-owner'))).toBe(false);
+  });
+
+  it('keeps a fresh lock of a remote holder', async () => {
+    const dataDir = newDataDir();
+    mkdirSync(path.join(dataDir, 'pgdata.lock'), { recursive: true });
+    const elsewhere = { pid: 999_999_999, host: 'another-host', bootId: null, pidNamespace: null };
+    writeFileSync(path.join(dataDir, 'pgdata.lock-owner'), JSON.stringify(elsewhere));
+    await expect(openPglite(dataDir)).rejects.toThrow(/in use by another Gatehouse process/);
   });
 
   it('takes over a stale lock', async () => {

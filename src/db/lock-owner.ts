@@ -1,0 +1,92 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+
+/**
+ * The process that holds a lock. Its id names it only on the same machine, in the same boot and
+ * the same process-id namespace, because containers on one host have their own.
+ */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  bootId: string | null;
+  pidNamespace: string | null;
+}
+
+/** Linux files that name this boot and this process-id namespace; absent elsewhere. */
+function readOrNull(read: () => string): string | null {
+  try {
+    return read().trim();
+  } catch {
+    return null;
+  }
+}
+
+export function thisProcess(): LockOwner {
+  return {
+    pid: process.pid,
+    host: hostname(),
+    bootId: readOrNull(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
+    pidNamespace: readOrNull(() => readlinkSync('/proc/self/ns/pid')),
+  };
+}
+
+export async function writeOwner(file: string): Promise<void> {
+  await writeFile(file, JSON.stringify(thisProcess()));
+}
+
+export async function removeOwner(file: string): Promise<void> {
+  await rm(file, { force: true });
+}
+
+export async function readOwner(file: string): Promise<LockOwner | null> {
+  try {
+    const owner = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
+
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? (owner as LockOwner) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tells whether `owner` has certainly stopped: it ran on this machine, in this boot and namespace,
+ * and no process has its id. A reused id counts as running, so the lock then waits until it is
+ * stale, which is safe.
+ */
+export function hasStopped(owner: LockOwner): boolean {
+  const self = thisProcess();
+  const sameMachine =
+    owner.host === self.host && owner.bootId === self.bootId && owner.pidNamespace === self.pidNamespace;
+  if (!sameMachine || owner.pid === self.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Claims the owner file of a stopped holder, so that of several processes starting at once only
+ * one takes the lock over. Renaming is atomic: one process gets the file. If the file it got is
+ * not the stopped holder's, a new holder wrote it meanwhile, and it is put back.
+ */
+export async function claimStoppedOwner(file: string, stopped: LockOwner): Promise<boolean> {
+  const claimed = `${file}.${process.pid}`;
+  try {
+    await rename(file, claimed);
+  } catch {
+    return false;
+  }
+  const got = await readOwner(claimed);
+  if (got?.pid === stopped.pid && got.host === stopped.host) {
+    await rm(claimed, { force: true });
+
+    return true;
+  }
+  await rename(claimed, file);
+
+  return false;
+}
