@@ -1,3 +1,4 @@
+import type { ExecutedOperation } from '../rate-limit/root-fields.js';
 import type { GatehouseMetrics } from './metrics.js';
 
 /** The parts of an execution result that the security counters read. */
@@ -16,38 +17,66 @@ function resultOf(outcome: ExecutionOutcome): string {
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
-// Operation labels come from a bounded set (see operationLabel), so this map stays small.
-const rootFields = new Map<string, ReadonlySet<string>>();
+function errorIndexAt(outcome: ExecutionOutcome, responseKey: string): number {
+  return outcome.errors?.findIndex((candidate) => candidate.path?.[0] === responseKey) ?? -1;
+}
 
-function rootFieldsOf(operation: string): ReadonlySet<string> {
-  let fields = rootFields.get(operation);
-  if (!fields) {
-    fields = new Set(operation.split(','));
-    rootFields.set(operation, fields);
+/**
+ * Returns how one login or refresh selection ended, or undefined when it never ran. Both return
+ * non-null payloads in a mutation, whose root fields run one after another: the first error nulls
+ * `data` and stops the fields after it, so a field before it without an error succeeded. Errors
+ * without a path stopped the whole operation before it ran, such as a quota rejection.
+ */
+function selectionResult(outcome: ExecutionOutcome, executed: ExecutedOperation, index: number, result: string): string | undefined {
+  const responseKey = executed.responseKeys[index]!;
+  if (outcome.data?.[responseKey]) return 'success';
+  const errorIndex = errorIndexAt(outcome, responseKey);
+  if (errorIndex >= 0) {
+    const code = outcome.errors![errorIndex]!.extensions?.code;
+    return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
   }
+  const failedAt = executed.responseKeys.findIndex((key) => errorIndexAt(outcome, key) >= 0);
+  if (failedAt < 0) return outcome.errors?.length ? result : undefined;
 
-  return fields;
+  return index < failedAt ? 'success' : undefined;
+}
+
+/** Counts the logins, refreshes and logouts of an operation, once per response key. */
+function recordSelections(metrics: GatehouseMetrics, executed: ExecutedOperation, outcome: ExecutionOutcome, result: string): void {
+  executed.rootFields.forEach((field, index) => {
+    if (field === 'logout' && outcome.data?.[executed.responseKeys[index]!] === true) {
+      metrics.revocations.inc({ reason: 'logout' });
+    }
+    if (field !== 'login' && field !== 'refreshToken') return;
+    const ended = selectionResult(outcome, executed, index, result);
+    if (ended === undefined) return;
+    if (field === 'login') {
+      metrics.logins.inc({ result: ended });
+      return;
+    }
+    metrics.refreshes.inc({ result: ended });
+    if (ended === 'REFRESH_TOKEN_REUSED') {
+      metrics.reuseDetections.inc();
+      metrics.revocations.inc({ reason: 'refresh_token_reused' });
+    }
+  });
 }
 
 /**
  * Counts one executed operation and the security events its result shows: logins, refreshes,
  * refresh-token reuse, logouts and authorization denials. Reading results keeps the counters in
- * one place instead of in every resolver.
+ * one place instead of in every resolver. Each login, refresh and logout counts once per response
+ * key of `executed`, so aliases and fragments count like separate operations.
  */
-export function recordOutcome(metrics: GatehouseMetrics, operation: string, outcome: ExecutionOutcome): void {
+export function recordOutcome(
+  metrics: GatehouseMetrics,
+  operation: string,
+  executed: ExecutedOperation | undefined,
+  outcome: ExecutionOutcome,
+): void {
   const result = resultOf(outcome);
   metrics.requests.inc({ operation, result });
-  const fields = rootFieldsOf(operation);
-  const data = outcome.data ?? {};
-  if (fields.has('login')) metrics.logins.inc({ result: data.login ? 'success' : result });
-  if (fields.has('refreshToken')) {
-    metrics.refreshes.inc({ result: data.refreshToken ? 'success' : result });
-    if (result === 'REFRESH_TOKEN_REUSED') {
-      metrics.reuseDetections.inc();
-      metrics.revocations.inc({ reason: 'refresh_token_reused' });
-    }
-  }
-  if (fields.has('logout') && data.logout === true) metrics.revocations.inc({ reason: 'logout' });
+  if (executed) recordSelections(metrics, executed, outcome, result);
   for (const error of outcome.errors ?? []) {
     const code = error.extensions?.code;
     if (typeof code === 'string' && deniedCodes.has(code)) metrics.authorizationDenials.inc({ code });

@@ -6,6 +6,7 @@ import type { GatehouseMetrics } from '../observability/metrics.js';
 import { normalizeIp } from '../request-origin.js';
 import { isHostAllowed } from './use-host-allowlist.js';
 import { recordOutcome, type ExecutionOutcome } from '../observability/outcomes.js';
+import { executedOperation } from '../rate-limit/root-fields.js';
 
 export interface MetricsOptions {
   metrics: GatehouseMetrics;
@@ -105,7 +106,8 @@ export function useMetrics(options: MetricsOptions): Plugin<{ req?: ServerContex
         onExecuteDone({ result }) {
           stopTimer();
           if (Symbol.asyncIterator in (result as object)) return;
-          recordOutcome(metrics, operation, result as ExecutionOutcome);
+          const executed = executedOperation(args.document, args.operationName, args.variableValues);
+          recordOutcome(metrics, operation, executed, result as ExecutionOutcome);
         },
       };
     },

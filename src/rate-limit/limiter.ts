@@ -41,7 +41,7 @@ interface PlannedBucket {
 }
 
 /** The operation of a request rejected before execution, which selected none. */
-const rejectedOperation: ExecutedOperation = Object.freeze({ type: 'query', name: undefined, rootFields: [] });
+const rejectedOperation: ExecutedOperation = Object.freeze({ type: 'query', name: undefined, rootFields: [], responseKeys: [] });
 
 /** Returns the Redis key of one quota bucket of a caller. */
 export function bucketKey(caller: RateLimitCaller, pattern: string, window: string): string {

@@ -15,6 +15,8 @@ export interface ExecutedOperation {
   name: string | undefined;
   /** Root field names, one per response key, so `a: login b: login` lists `login` twice. */
   readonly rootFields: readonly string[];
+  /** The response key of each entry of `rootFields`: its alias, or else its name. */
+  readonly responseKeys: readonly string[];
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined) {
@@ -114,6 +116,7 @@ function collect(document: DocumentNode, operation: OperationDefinitionNode, col
   const fieldsByResponseKey = new Map<string, string>();
   collectRootFields(operation.selectionSet, fragments, collection, new Set(), fieldsByResponseKey);
   const rootFields = Object.freeze([...fieldsByResponseKey.values()]);
+  const responseKeys = Object.freeze([...fieldsByResponseKey.keys()]);
 
-  return Object.freeze({ type: operation.operation, name: operation.name?.value, rootFields });
+  return Object.freeze({ type: operation.operation, name: operation.name?.value, rootFields, responseKeys });
 }

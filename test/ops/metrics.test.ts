@@ -77,6 +77,27 @@ describe.each(backends)('metrics on %s', (backend) => {
     expect(delta('gatehouse_graphql_request_duration_seconds_count{operation="register"}')).toBe(1);
   });
 
+  it('counts aliased and fragment logins', async () => {
+    const user = await registerUser(gatehouse);
+    const before = (await scrape()).text;
+    const login = (alias: string, password: string) =>
+      `${alias}: login(input: { email: "${user.email}", password: "${password}" }) { accessToken }`;
+    const aliased = await gatehouse.gql({ query: `mutation { ${login('a', user.password)} ${login('b', user.password)} }` });
+    expect(aliased.body.data?.b?.accessToken).toBeTruthy();
+    // The failed login nulls the whole result and stops the third one, which never runs.
+    const mixed = await gatehouse.gql({
+      query: `mutation { ${login('ok', user.password)} ...Failing ${login('never', user.password)} }
+        fragment Failing on Mutation { ${login('bad', 'wrong password 1234')} }`,
+    });
+    expect(mixed.body.errors?.map((error) => error.extensions?.code)).toEqual(['INVALID_CREDENTIALS']);
+
+    const after = (await scrape()).text;
+    const delta = (series: string) => sample(after, series) - sample(before, series);
+    expect(delta('gatehouse_logins_total{result="success"}')).toBe(3);
+    expect(delta('gatehouse_logins_total{result="INVALID_CREDENTIALS"}')).toBe(1);
+    expect(delta('gatehouse_logins_total{result="ok"}')).toBe(0);
+  });
+
   it('reports an account with more than 10 failed logins', async () => {
     const user = await registerUser(gatehouse);
     const before = sample((await scrape()).text, 'gatehouse_login_failure_hotspots{scope="email"}');

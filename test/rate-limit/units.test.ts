@@ -42,7 +42,7 @@ describe('executed root fields', () => {
 
   it('picks the named operation', () => {
     const document = parse('query A { me { id } } mutation B { logout x: logout }');
-    expect(executedOperation(document, 'B', {})).toEqual({ type: 'mutation', name: 'B', rootFields: ['logout', 'logout'] });
+    expect(executedOperation(document, 'B', {})).toEqual({ type: 'mutation', name: 'B', rootFields: ['logout', 'logout'], responseKeys: ['logout', 'x'] });
     expect(executedOperation(document, undefined, {})).toBeUndefined();
   });
 });
