@@ -17,7 +17,9 @@ export function corsFromAllowList(origins: readonly string[]): (request: Request
       credentials: true,
       methods: ['GET', 'POST'],
       allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-graphql-yoga-csrf'],
-      exposedHeaders: ['x-request-id'],
+      // Browsers hide every response header outside the CORS safelist unless it is listed here,
+      // and apps read these to slow down before RATE_LIMITED and to wait after it.
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
       maxAge: 600,
     };
   };

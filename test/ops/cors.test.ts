@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+
+const listedOrigin = 'https://app.example.com';
+const headerList = (value: string | null) => (value ?? '').split(',').map((name) => name.trim().toLowerCase());
+
+describe('CORS for browser apps', () => {
+  let gatehouse: TestGatehouse;
+
+  beforeAll(async () => {
+    gatehouse = await startGatehouse({
+      backend: 'postgresql',
+      // Only 192.0.2.1, a documentation address, is exempt, so loopback requests draw quota and get RateLimit headers.
+      env: { CORS_ORIGINS: listedOrigin, RATE_LIMIT_EXEMPT_IPS: '192.0.2.1' },
+    });
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+  });
+
+  it('exposes the rate-limit headers to listed origins', async () => {
+    const response = await gatehouse.gql({ query: '{ identity { userId } }', headers: { origin: listedOrigin } });
+    expect(response.headers.get('ratelimit-remaining')).not.toBeNull();
+    const exposed = headerList(response.headers.get('access-control-expose-headers'));
+    for (const name of ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']) {
+      expect(exposed).toContain(name);
+    }
+  });
+});
