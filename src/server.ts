@@ -34,6 +34,7 @@ import { useRequestFailureLogging } from './plugins/use-request-failure-logging.
 import { guardRequestHooks } from './http/request-hook-guard.js';
 import { createRejectedCallerResolver } from './plugins/rejected-caller.js';
 import { useRequestParseErrors } from './plugins/use-request-parse-errors.js';
+import { useVaryOrigin } from './plugins/use-vary-origin.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -140,6 +141,8 @@ export function createServer(app: App): GatehouseServer {
       useBatchGuard(),
       useRequestId({ logger }),
       useSecurityHeaders({ hsts: config.isProduction, graphiqlSources: graphiqlDist ? [] : [graphiqlCdnOrigin] }),
+      // Without CORS_ORIGINS no response carries CORS headers, so none depends on Origin.
+      ...(config.corsOrigins.length > 0 ? [useVaryOrigin()] : []),
       // Probes and scrapers address the instance by IP, so health and metrics come before the
       // Host check. useMetrics applies the Host check itself to tokenless loopback scrapes.
       useHealth({ health: services.health }),

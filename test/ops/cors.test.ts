@@ -26,4 +26,26 @@ describe('CORS for browser apps', () => {
       expect(exposed).toContain(name);
     }
   });
+
+  it.each([
+    ['listed', listedOrigin],
+    ['unlisted', 'https://evil.example.net'],
+  ])('varies responses by Origin for a %s origin', async (_, origin) => {
+    const response = await gatehouse.gql({ query: '{ identity { userId } }', headers: { origin } });
+    expect(headerList(response.headers.get('vary'))).toContain('origin');
+  });
+
+  it('varies responses by Origin without an Origin header', async () => {
+    const response = await gatehouse.gql({ query: '{ identity { userId } }' });
+    expect(headerList(response.headers.get('vary'))).toContain('origin');
+  });
+
+  it('varies preflight responses by Origin', async () => {
+    const preflight = await fetch(`${gatehouse.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: listedOrigin, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(headerList(preflight.headers.get('vary'))).toContain('origin');
+  });
 });
