@@ -20,7 +20,7 @@ import { useRequestBodyLimit } from './plugins/use-request-body-limit.js';
 import type { App } from './services.js';
 import { findGraphiqlDist } from './graphiql/assets.js';
 import { createGraphiqlRenderer, graphiqlCdnOrigin } from './graphiql/render.js';
-import { corsFromAllowList } from './http/cors.js';
+import { corsFromAllowList, csrfRequestHeaders } from './http/cors.js';
 import { useGraphiqlAssets } from './plugins/use-graphiql-assets.js';
 import { useHealth } from './plugins/use-health.js';
 import { isHostAllowed, useHostAllowlist } from './plugins/use-host-allowlist.js';
@@ -149,7 +149,7 @@ export function createServer(app: App): GatehouseServer {
       useMetrics({ metrics: services.metrics, token: config.metricsToken, allowedHosts: config.allowedHosts }),
       useHostAllowlist({ allowedHosts: config.allowedHosts, logger }),
       ...(graphiqlDist ? [useGraphiqlAssets({ dist: graphiqlDist })] : []),
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+      useCSRFPrevention({ requestHeaders: csrfRequestHeaders }),
       useRefreshCookie(config.cookie),
       useAuthentication({
         accessTokens: services.accessTokens,

@@ -48,4 +48,14 @@ describe('CORS for browser apps', () => {
     expect(preflight.status).toBe(204);
     expect(headerList(preflight.headers.get('vary'))).toContain('origin');
   });
+
+  it('preflight allows every accepted CSRF header', async () => {
+    for (const name of ['x-graphql-yoga-csrf', 'apollo-require-preflight']) {
+      const preflight = await fetch(`${gatehouse.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: listedOrigin, 'access-control-request-method': 'GET', 'access-control-request-headers': name },
+      });
+      expect(headerList(preflight.headers.get('access-control-allow-headers'))).toContain(name);
+    }
+  });
 });
