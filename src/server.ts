@@ -35,6 +35,7 @@ import { guardRequestHooks } from './http/request-hook-guard.js';
 import { createRejectedCallerResolver } from './plugins/rejected-caller.js';
 import { useRequestParseErrors } from './plugins/use-request-parse-errors.js';
 import { useVaryOrigin } from './plugins/use-vary-origin.js';
+import { useJsonFallback } from './plugins/use-json-fallback.js';
 
 /** The part of the context built here; plugins add identity and cookies. */
 type BaseContext = Pick<GatehouseContext, 'services' | 'origin'>;
@@ -176,6 +177,7 @@ export function createServer(app: App): GatehouseServer {
       useErrorLogging(),
       useScopeCacheRelease(),
       useRequestFailureLogging({ logger }),
+      useJsonFallback(),
       {
         onRequest({ url, endResponse, fetchAPI }) {
           if (url.pathname === '/.well-known/jwks.json') {
