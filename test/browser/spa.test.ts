@@ -134,6 +134,8 @@ describe.skipIf(!existsSync(chromiumPath))('browser app on another origin', () =
       expect(cookie?.sameSite).toBe('Strict');
       expect(cookie?.path).toBe('/graphql');
       expect(cookie?.secure).toBe(false);
+      // Playwright reports a host-only cookie (no Domain attribute) with the bare host name.
+      expect(cookie?.domain).toBe('localhost');
       expect(await page.evaluate(() => document.cookie)).toBe('');
 
       // A reload drops the access token kept in memory. Two tabs then refresh at once.
@@ -243,9 +245,29 @@ describe.skipIf(!existsSync(chromiumPath))('browser app on another origin', () =
     }
   });
 
-  it('reads rate-limit headers and RATE_LIMITED', async () => {
-    const { context, page } = await openAppWithUser();
+  it('app on another site gets no cookie', async () => {
+    const { context, page } = await openPage(browser);
     try {
+      // localhost and 127.0.0.1 are different sites, so SameSite=Strict keeps the cookie out.
+      const crossSiteApi = `${gatehouse.url}/graphql`;
+      await page.goto(appUrl);
+      const input = { email: uniqueEmail('spa-cross'), password: defaultPassword, displayName: 'Cross Site' };
+      const registered = await call(page, crossSiteApi, registerMutation, { input });
+      expect(registered.body.errors).toBeUndefined();
+      expect(await context.cookies(crossSiteApi)).toEqual([]);
+
+      const refresh = await call(page, crossSiteApi, refreshMutation);
+      expect(codesOf(refresh)).toEqual(['INVALID_REFRESH_TOKEN']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // No user of its own: the tests above register 5, the register rule's limit per minute.
+  it('reads rate-limit headers and RATE_LIMITED', async () => {
+    const { context, page } = await openPage(browser);
+    try {
+      await page.goto(appUrl);
       const anonymous = await call(page, api, identityQuery);
       expect(codesOf(anonymous)).toEqual(['UNAUTHENTICATED']);
       const minute = anonymous.body.extensions?.rateLimit.windows[0];
