@@ -116,10 +116,12 @@ export function createServer(app: App): GatehouseServer {
     schema: buildSchema(),
     graphqlEndpoint: graphqlPath,
     // A request for a host outside ALLOWED_HOSTS gets no page, so useHostAllowlist rejects it.
+    // `storage: null` keeps GraphiQL's tabs, queries and variables out of localStorage, where a
+    // login mutation with its password would otherwise stay after the tab is closed.
     graphiql: config.graphiql
       ? (request) =>
           isHostAllowed(request, config.allowedHosts)
-            ? ({ title: 'Gatehouse', credentials: 'same-origin', nonce: cspNonce(request) } as object)
+            ? ({ title: 'Gatehouse', credentials: 'same-origin', nonce: cspNonce(request), storage: null } as object)
             : false
       : false,
     renderGraphiQL: createGraphiqlRenderer(graphiqlDist !== undefined),
