@@ -1,13 +1,11 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { openPage } from '../support/graphiql-page.js';
 import { defaultPassword, loginUser, uniqueEmail } from '../support/users.js';
-
-const chromiumPath = '/usr/bin/chromium';
 
 /** What page scripts see of a response: only the headers that CORS lets them read. */
 interface PageReply {
@@ -59,7 +57,7 @@ const refreshMutation = 'mutation { refreshToken { accessToken refreshToken } }'
 const identityQuery = '{ identity { userId sessionId } }';
 const codesOf = (reply: PageReply) => reply.body.errors?.map((error) => error.extensions?.code);
 
-describe.skipIf(!existsSync(chromiumPath))('browser app on another origin', () => {
+describe.skipIf(!hasChromium)('browser app on another origin', () => {
   let gatehouse: TestGatehouse;
   let appServer: Server;
   let foreignServer: Server;
@@ -112,12 +110,9 @@ describe.skipIf(!existsSync(chromiumPath))('browser app on another origin', () =
       env: { CORS_ORIGINS: appUrl.slice(0, -1), RATE_LIMIT_EXEMPT_IPS: '192.0.2.1', REGISTER_MAX_PER_IP: '100000' },
     });
     api = `http://localhost:${new URL(gatehouse.url).port}/graphql`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      // Chromium sends every request except those to loopback to this proxy. Nothing is expected to
-      // listen on loopback port 9, so such a request fails without leaving the machine.
-      args: ['--proxy-server=http://127.0.0.1:9', '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    // Chromium sends every request except those to loopback to this proxy. Nothing is expected to
+    // listen on loopback port 9, so such a request fails without leaving the machine.
+    browser = await launchChromium(['--proxy-server=http://127.0.0.1:9']);
   });
   afterAll(async () => {
     await browser?.close();

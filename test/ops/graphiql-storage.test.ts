@@ -1,26 +1,21 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGraphiqlDist } from '../../src/graphiql/assets.js';
 import { registerPlatformAdmin } from '../support/admins.js';
+import { hasChromium, launchChromium } from '../support/chromium.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { graphiqlParts, openPage, replaceEditorText } from '../support/graphiql-page.js';
-
-const chromiumPath = '/usr/bin/chromium';
 
 /** Every value in the page's localStorage and sessionStorage. */
 const storedValues = () => [...Object.values(localStorage), ...Object.values(sessionStorage)].map(String);
 
-describe.skipIf(!existsSync(chromiumPath) || !findGraphiqlDist())('GraphiQL browser storage', () => {
+describe.skipIf(!hasChromium || !findGraphiqlDist())('GraphiQL browser storage', () => {
   let gatehouse: TestGatehouse;
   let browser: Browser;
 
   beforeAll(async () => {
     gatehouse = await startGatehouse({ backend: 'postgresql' });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
