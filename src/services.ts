@@ -26,6 +26,7 @@ import { membershipAuditAccess, type AuditAccess } from './audit/audit-access.js
 import { AuditRetentionJob } from './audit/retention.js';
 import { GatehouseMetrics } from './observability/metrics.js';
 import { HealthChecks } from './ops/health.js';
+import { configWarnings } from './config/warnings.js';
 import { KeyStore } from './auth/key-store.js';
 import { startKeyReloader, type KeyReloader } from './auth/key-reloader.js';
 
@@ -96,6 +97,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         'REDIS_URL is not set: single-instance mode. Revocations and rate limits live in this process only; set REDIS_URL before running more than one instance.',
       );
     }
+    for (const warning of configWarnings(config)) logger.warn(warning);
     // The health checks are built before the hasher, so they read it from the services when they run.
     const ops = buildOpsServices(logger, db, redis, () => services.hasher.failed);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { configWarnings } from '../../src/config/warnings.js';
 
 const productionKeys = JSON.stringify({ keys: [{ kid: 'k', alg: 'EdDSA', kty: 'OKP', crv: 'Ed25519', x: 'x', d: 'd' }] });
 
@@ -61,6 +62,18 @@ describe('configuration', () => {
 
   it('refuses SameSite=None without Secure', () => {
     expect(errorOf({ REFRESH_COOKIE_SAME_SITE: 'none' })).toMatch(/REFRESH_COOKIE_SAME_SITE/);
+  });
+
+  it('warns of plain-HTTP CORS origins in production', () => {
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_JWKS: productionKeys, ALLOWED_HOSTS: 'auth.example.com' };
+    const origins = 'https://app.example.com,http://intranet.example.com,http://localhost:5173';
+    const warnings = configWarnings(loadConfig({ ...production, CORS_ORIGINS: origins }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/CORS_ORIGINS/);
+    expect(warnings[0]).toContain('http://intranet.example.com');
+    expect(warnings[0]).not.toContain('localhost');
+    expect(configWarnings(loadConfig({ CORS_ORIGINS: origins }))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...production, CORS_ORIGINS: 'https://app.example.com' }))).toEqual([]);
   });
 
   it('uses production defaults', () => {
