@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LogoutDocument, MeDocument, RefreshDocument } from '../generated/graphql.js';
+import { LoginDocument, LogoutDocument, MeDocument, RefreshDocument, SessionsDocument } from '../generated/graphql.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { loginUser, refreshCookieOf, registerUser } from '../support/users.js';
 import { limitedEnv, setRule } from '../rate-limit/support.js';
@@ -248,6 +248,33 @@ describe('refresh cookie', () => {
 
     const own = await gatehouse.op(RefreshDocument, {}, { cookie });
     expect(own.body.data?.refreshToken.session.id).toBe(user.session.id);
+  });
+
+  it('sign-in ends the replaced cookie session', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const input = { email: user.email, password: user.password };
+    const login = await gatehouse.op(LoginDocument, { input }, { cookie });
+    expect(login.body.data?.login.session.id).not.toBe(user.session.id);
+
+    const sessions = await gatehouse.op(SessionsDocument, {}, { token: login.body.data!.login.accessToken });
+    expect(sessions.body.data?.sessions.map((session) => session.id)).toEqual([login.body.data!.login.session.id]);
+    const old = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    expect(old.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const replay = await gatehouse.op(RefreshDocument, { token: user.refreshToken });
+    expect(replay.body.errors?.[0]?.extensions?.code).toBe('INVALID_REFRESH_TOKEN');
+    const events = await gatehouse.app.db.prisma.auditLog.findMany({ where: { sessionId: user.session.id, action: 'session.revoked' } });
+    expect(events.map((event) => (event.metadata as { reason?: string }).reason)).toEqual(['replaced_by_sign_in']);
+  });
+
+  it('failed login keeps the cookie session', async () => {
+    const user = await registerUser(gatehouse);
+    const cookie = refreshCookieOf(user.response.headers)!;
+    const input = { email: user.email, password: 'wrong password 1234' };
+    const login = await gatehouse.op(LoginDocument, { input }, { cookie });
+    expect(login.body.errors?.[0]?.extensions?.code).toBe('INVALID_CREDENTIALS');
+    const me = await gatehouse.op(MeDocument, {}, { token: user.accessToken });
+    expect(me.body.data?.me?.id).toBe(user.user.id);
   });
 
   it('is not set by failed logins', async () => {

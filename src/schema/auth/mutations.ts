@@ -29,23 +29,49 @@ function withCookie(context: GatehouseContext, tokens: IssuedTokens): IssuedToke
   return tokens;
 }
 
+/**
+ * Ends the session of the refresh cookie that a new sign-in replaces. The new cookie overwrites
+ * the browser's copy of that session's refresh token, so the session would otherwise stay in the
+ * session list until it expires. Called only after the sign-in succeeded, so a failed login never
+ * ends the signed-in session. A failure is logged and leaves the old session live.
+ */
+async function endReplacedSession(context: GatehouseContext): Promise<void> {
+  const token = context.cookies.refreshToken;
+  if (!token) return;
+  try {
+    const replaced = await context.services.sessions.sessionOfRefreshToken(token);
+    if (!replaced) return;
+    await context.services.sessions.revokeSession(replaced.userId, replaced.sessionId, 'replaced_by_sign_in', context.origin, null);
+  } catch (error) {
+    context.logger.error({ err: error }, 'ending the session of a replaced refresh cookie failed');
+  }
+}
+
+/** Ends the cookie's old session, then sets the cookie to the new session's token. */
+async function signedIn(context: GatehouseContext, tokens: IssuedTokens): Promise<IssuedTokens> {
+  await endReplacedSession(context);
+
+  return withCookie(context, tokens);
+}
+
 builder.mutationField('register', (t) =>
   t.field({
     type: AuthPayloadRef,
-    description: 'Creates an account and signs it in on this device.',
+    description:
+      "Creates an account and signs it in on this device. A refresh cookie's live session is revoked, because the new cookie replaces its token.",
     args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: async (_root, { input }, context) =>
-      withCookie(context, await context.services.auth.register(input, context.origin)),
+    resolve: async (_root, { input }, context) => signedIn(context, await context.services.auth.register(input, context.origin)),
   }),
 );
 
 builder.mutationField('login', (t) =>
   t.field({
     type: AuthPayloadRef,
-    description: 'Starts a session. Wrong passwords and unknown emails get the same INVALID_CREDENTIALS error.',
+    description:
+      "Starts a session. Wrong passwords and unknown emails get the same INVALID_CREDENTIALS error. After a successful login, a refresh cookie's live session is revoked, because the new cookie replaces its token.",
     args: { input: t.arg({ type: LoginInput, required: true }) },
     resolve: async (_root, { input }, context) =>
-      withCookie(context, await context.services.auth.login(input, context.origin, context.request.signal)),
+      signedIn(context, await context.services.auth.login(input, context.origin, context.request.signal)),
   }),
 );
 
