@@ -35,7 +35,7 @@ export class RateLimitService {
     this.configs = new RateLimitConfigStore(deps.prisma, deps.logger);
     this.#store = deps.redis ? new RedisQuotaStore(deps.redis, deps.logger) : new MemoryQuotaStore();
     this.#limiter = new QuotaLimiter(this.configs, this.#store);
-    this.#plans = new PlanCache(deps.prisma);
+    this.#plans = new PlanCache(deps.prisma, deps.logger);
     this.#exemptIps = new Set(deps.exemptIps.map(canonicalAddress));
     const lockouts = new LockoutAudit({
       prisma: deps.prisma,

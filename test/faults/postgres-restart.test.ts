@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowRegistrations, limitedEnv } from '../rate-limit/support.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startPostgres } from '../support/processes.js';
 import { defaultPassword, registerUser, uniqueEmail } from '../support/users.js';
-import { boundedGql, codeOf, eventually } from './support.js';
+import { boundedGql, codeOf, eventually, sleep } from './support.js';
 
 const loginQuery = 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }';
 const registerQuery = 'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }';
@@ -16,8 +17,10 @@ describe('postgresql stopped and started', () => {
     postgres = await startPostgres();
     gatehouse = await startGatehouse({
       databaseUrl: postgres.url,
-      env: { DATABASE_POOL_SIZE: '4', LOGIN_MAX_FAILURES_PER_EMAIL: '3' },
+      // Loopback is not exempt, so requests run the quota check, which reads the user's plan.
+      env: { ...limitedEnv, DATABASE_POOL_SIZE: '4', LOGIN_MAX_FAILURES_PER_EMAIL: '3' },
     });
+    await allowRegistrations(gatehouse);
   }, 90_000);
   afterAll(async () => {
     if (!postgresRunning) postgres?.start();
@@ -71,5 +74,30 @@ describe('postgresql stopped and started', () => {
     expect((me.body.data?.me as { id: string }).id).toBe(user.user.id);
     const rawText = gatehouse.rawLogs.join('\n');
     expect(rawText).not.toContain(defaultPassword);
+  }, 90_000);
+
+  it('serves access tokens after the plan cache expires', async () => {
+    const known = await registerUser(gatehouse);
+    const unseen = await registerUser(gatehouse);
+    const identity = (token: string) => boundedGql(gatehouse.url, { query: '{ identity { userId } }', token });
+    // Caches the plan of `known`. `unseen` first calls during the outage, with no cached plan.
+    expect(codeOf(await identity(known.accessToken))).toBeUndefined();
+
+    postgres.pause();
+    postgresRunning = false;
+    // Longer than the 5 s for which an instance caches a user's plan.
+    await sleep(5_500);
+    for (const [user, response] of [
+      [known, await identity(known.accessToken)],
+      [known, await identity(known.accessToken)],
+      [unseen, await identity(unseen.accessToken)],
+    ] as const) {
+      expect(response.hung).toBe(false);
+      expect(codeOf(response)).toBeUndefined();
+      expect((response.body.data?.identity as { userId: string }).userId).toBe(user.user.id);
+    }
+
+    postgres.start();
+    postgresRunning = true;
   }, 90_000);
 });
