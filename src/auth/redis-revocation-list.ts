@@ -2,6 +2,7 @@ import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { userHashTag } from '../state/hash-tags.js';
 import type { RedisClient } from '../state/redis.js';
+import { responsivenessOf, type RedisResponsiveness } from '../state/redis-responsiveness.js';
 import { RevocationFill } from './revocation-fill.js';
 import type { RevocationList, RevocationStatus, SessionRef } from './revocations.js';
 
@@ -29,6 +30,7 @@ export const legacyRevokedKey = (session: SessionRef) => `gatehouse:revoked:${se
  */
 export class RedisRevocationList implements RevocationList {
   readonly #fill: RevocationFill;
+  readonly #responsiveness: RedisResponsiveness;
 
   constructor(
     private readonly redis: RedisClient,
@@ -37,6 +39,7 @@ export class RedisRevocationList implements RevocationList {
   ) {
     // A failed fill is tried again while Redis stays connected. Each reconnect starts a new fill.
     this.#fill = new RevocationFill(logger, () => redis.status === 'ready');
+    this.#responsiveness = responsivenessOf(redis, logger);
     redis.on('ready', () => this.#fill.start());
     // ioredis 5.11.1 sets `status` to ready and emits 'ready' on the next tick, and requests can
     // run in between. Marking the list unfilled on close keeps them off a Redis that may have
@@ -69,10 +72,11 @@ export class RedisRevocationList implements RevocationList {
   }
 
   async status(session: SessionRef): Promise<RevocationStatus> {
-    if (!this.#fill.filled) return 'unknown';
+    if (!this.#fill.filled || !this.#responsiveness.responding) return 'unknown';
     try {
       return (await this.redis.exists(revokedKey(session))) === 1 ? 'revoked' : 'live';
-    } catch {
+    } catch (error) {
+      this.#responsiveness.report(error);
       return 'unknown';
     }
   }
@@ -83,7 +87,9 @@ export class RedisRevocationList implements RevocationList {
   }
 
   redisKeyOf(session: SessionRef): string | undefined {
-    return this.#fill.filled && this.redis.status === 'ready' ? revokedKey(session) : undefined;
+    const usable = this.#fill.filled && this.redis.status === 'ready' && this.#responsiveness.responding;
+
+    return usable ? revokedKey(session) : undefined;
   }
 
   async #write(session: SessionRef): Promise<void> {

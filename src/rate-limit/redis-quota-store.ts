@@ -1,6 +1,7 @@
 import type { RedisClient } from '../state/redis.js';
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
+import { responsivenessOf, type RedisResponsiveness } from '../state/redis-responsiveness.js';
 import { MemoryQuotaStore, type BucketRequest, type ConsumeResult, type QuotaStore } from './quota-store.js';
 
 /**
@@ -63,6 +64,7 @@ type ConsumeCommand = (numberOfKeys: number, ...keysAndArgs: (string | number)[]
 export class RedisQuotaStore implements QuotaStore {
   readonly #insurance = new MemoryQuotaStore(false);
   readonly #consume: ConsumeCommand;
+  readonly #responsiveness: RedisResponsiveness;
   #degraded = false;
 
   get degraded(): boolean {
@@ -76,6 +78,7 @@ export class RedisQuotaStore implements QuotaStore {
     redis.defineCommand('gatehouseRateLimitConsume', { lua: consumeScript });
     const commands = redis as unknown as Record<string, ConsumeCommand>;
     this.#consume = commands.gatehouseRateLimitConsume!.bind(redis);
+    this.#responsiveness = responsivenessOf(redis, logger);
   }
 
   async consume(requests: readonly BucketRequest[], revocationKey?: string): Promise<ConsumeResult> {
@@ -83,7 +86,7 @@ export class RedisQuotaStore implements QuotaStore {
       return { allowed: true, buckets: [], degraded: this.#degraded };
     }
     // A client that is not ready rejects at once, so checking first skips building the call.
-    if (this.redis.status !== 'ready') return this.#fallBack(requests, undefined, revocationKey);
+    if (!this.#reachable()) return this.#fallBack(requests, undefined, revocationKey);
     const keys = requests.map((request) => request.key);
     if (revocationKey !== undefined) keys.unshift(revocationKey);
     const args = requests.flatMap((request) => [request.cost, request.limit, request.durationMs]);
@@ -99,15 +102,17 @@ export class RedisQuotaStore implements QuotaStore {
 
       return { allowed: reply[0] === 1, buckets, degraded: false, revocation };
     } catch (error) {
+      this.#responsiveness.report(error);
       return this.#fallBack(requests, error, revocationKey);
     }
   }
 
   async markOnce(key: string, ttlMs: number, origin?: RequestOrigin): Promise<boolean> {
-    if (this.#degraded || this.redis.status !== 'ready') return this.#insurance.markOnce(key, ttlMs);
+    if (this.#degraded || !this.#reachable()) return this.#insurance.markOnce(key, ttlMs);
     try {
       return (await this.redis.set(key, '1', 'PX', Math.max(ttlMs, 1), 'NX')) === 'OK';
     } catch (error) {
+      this.#responsiveness.report(error);
       requestLogger(this.logger, origin).warn({ err: error, key }, 'marking a rate limit event in redis failed; using memory');
 
       return this.#insurance.markOnce(key, ttlMs);
@@ -116,6 +121,11 @@ export class RedisQuotaStore implements QuotaStore {
 
   close(): void {
     this.#insurance.close();
+  }
+
+  /** False while the client is disconnected, or connected to a Redis that stopped responding. */
+  #reachable(): boolean {
+    return this.redis.status === 'ready' && this.#responsiveness.responding;
   }
 
   /** Counts in memory; a requested deny-list read is `unknown`, so the caller asks PostgreSQL. */
