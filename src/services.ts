@@ -13,6 +13,7 @@ import {
   type RevocationList,
 } from './auth/revocations.js';
 import { RedisRevocationList } from './auth/redis-revocation-list.js';
+import { RevocationRelay } from './auth/revocation-relay.js';
 import { SessionService } from './auth/session-service.js';
 import type { Config } from './config/index.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -81,6 +82,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
   );
   let access: AccessSource | undefined;
   let built: ReturnType<typeof buildServices> | undefined;
+  let relay: RevocationRelay | undefined;
   // Aborted by close(), so that no background retry outlives the database connection.
   const closing = new AbortController();
   try {
@@ -101,7 +103,9 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     // The health checks are built before the hasher, so they read it from the services when they run.
     const ops = buildOpsServices(logger, db, redis, () => services.hasher.failed);
     access = await openAccessSource(db, config.accessCacheSeconds * 1000, logger);
-    built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics, closing.signal);
+    relay = redis ? new RevocationRelay(db, logger) : undefined;
+    built = buildServices(config, logger, db.prisma, keys, redis, ops.metrics, closing.signal, relay);
+    await relay?.start();
     const { rateLimits } = built;
     const rbac = buildRbacServices(db.prisma, logger, access.cache, (key, ttlMs, origin) => rateLimits.markOnce(key, ttlMs, origin));
     const services: Services = { ...ops, ...built, rbac, auditAccess: membershipAuditAccess(rbac.permissions) };
@@ -134,6 +138,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
         await services.hasher.close();
         await auditRetention.stop();
         await access?.close();
+        await relay?.stop();
         redis?.disconnect();
         await db.close();
       },
@@ -142,6 +147,7 @@ export async function openApp(config: Config, logger: Logger): Promise<App> {
     closing.abort();
     await built?.hasher.close();
     await access?.close();
+    await relay?.stop();
     await db.close();
     throw error;
   }
@@ -155,6 +161,7 @@ function buildServices(
   redis: RedisClient | undefined,
   metrics: GatehouseMetrics,
   closing: AbortSignal,
+  relay?: RevocationRelay,
 ): Omit<Services, OpsServiceName | 'rbac' | 'auditAccess'> {
   // A deny-list entry must outlive every access token issued before the revocation.
   const revocationTtlMs = (config.jwt.accessTokenTtlSeconds + config.jwt.clockSkewSeconds) * 1000;
@@ -168,7 +175,9 @@ function buildServices(
     clockSkewSeconds: config.jwt.clockSkewSeconds,
   });
   // Revocations through this instance also drop the cached verifications of those sessions.
-  const revocations = withRevocationListener(denyList, (ids) => accessTokens.forgetSessions(ids));
+  // Sessions whose Redis write fails here reach Redis through the instances that can write it.
+  const sharedDenyList = relay ? relay.wrap(denyList) : denyList;
+  const revocations = withRevocationListener(sharedDenyList, (ids) => accessTokens.forgetSessions(ids));
   const hasher = new PasswordHasher({
     cost: config.bcryptCost,
     maxConcurrency: config.bcryptMaxConcurrency,

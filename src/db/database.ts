@@ -29,8 +29,11 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Connections of the pool right now; PGlite has one connection, reported as idle. */
   poolStats(): PoolStats;
-  /** Receives `pg_notify` payloads of one channel from committed transactions until stopped. */
-  listen(channel: string, handlers: NotificationHandlers): Promise<StopListening>;
+  /**
+   * Receives `pg_notify` payloads of one channel from committed transactions until stopped. On
+   * PostgreSQL, `applicationName` names the listener's connection in pg_stat_activity.
+   */
+  listen(channel: string, handlers: NotificationHandlers, applicationName?: string): Promise<StopListening>;
   close(): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
       waiting: pool.waitingCount,
       max: poolSize,
     }),
-    listen: (channel, handlers) => listenOnPostgres({ url, channel, logger }, handlers),
+    listen: (channel, handlers, applicationName) => listenOnPostgres({ url, channel, logger, applicationName }, handlers),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();

@@ -19,6 +19,8 @@ export interface PostgresListenerOptions {
   url: string;
   channel: string;
   logger: Logger;
+  /** `application_name` of the connection in pg_stat_activity. @default 'gatehouse-listener' */
+  applicationName?: string;
   /** First delay before connecting again, in ms. It doubles up to `maxRetryDelayMs`. @default 500 */
   retryDelayMs?: number;
   /** @default 30000 */
@@ -123,7 +125,7 @@ export async function listenOnPostgres(options: PostgresListenerOptions, handler
     try {
       next = new pg.Client({
         connectionString: options.url,
-        application_name: 'gatehouse-listener',
+        application_name: options.applicationName ?? 'gatehouse-listener',
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,
         connectionTimeoutMillis: 5000,

@@ -1,0 +1,82 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundedGql, codeOf, eventually } from '../faults/support.js';
+import { createTestDatabase, startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { startRedis, type RunningServer } from '../support/processes.js';
+import { loginUser, registerUser } from '../support/users.js';
+
+/** Forwards 127.0.0.1:<port> to Redis, so closing it cuts one instance off while the other stays. */
+async function startForwarder(redisPort: number): Promise<{ url: string; cut(): void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(redisPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+describe('one instance cut off from redis', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let redis: RunningServer & { port: number };
+  let forwarder: Awaited<ReturnType<typeof startForwarder>>;
+  let cutOff: TestGatehouse;
+  let connected: TestGatehouse;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = await startRedis();
+    forwarder = await startForwarder(redis.port);
+    const env = { SESSION_CLEANUP_INTERVAL_SECONDS: '0' };
+    cutOff = await startGatehouse({ databaseUrl: database.url, env: { ...env, REDIS_URL: forwarder.url } });
+    // Every instance shares the signing key, as a deployment shares JWT_PRIVATE_JWKS.
+    connected = await startGatehouse({
+      databaseUrl: database.url,
+      dataDir: cutOff.config.dataDir,
+      env: { ...env, REDIS_URL: redis.url },
+    });
+  }, 90_000);
+  afterAll(async () => {
+    forwarder?.cut();
+    await connected?.close();
+    await cutOff?.close();
+    await redis?.stop();
+    await database?.drop();
+  });
+
+  it('revocation reaches the connected instance', async () => {
+    const user = await registerUser(connected);
+    const other = await loginUser(connected, user.email);
+    const identity = () => boundedGql(connected.url, { query: '{ identity { sessionId } }', token: other.accessToken });
+    expect(codeOf(await identity())).toBeUndefined();
+
+    forwarder.cut();
+    expect(await eventually(async () => cutOff.app.redis?.status !== 'ready')).toBe(true);
+    const revoked = await boundedGql(cutOff.url, {
+      query: `mutation { revokeSession(id: "${other.session.id}") }`,
+      token: user.accessToken,
+    });
+    expect(codeOf(revoked)).toBeUndefined();
+    expect(revoked.body.data?.revokeSession).toBe(true);
+
+    // The instance connected to Redis trusts its deny-list, so the entry must get there.
+    expect(await eventually(async () => codeOf(await identity()) === 'UNAUTHENTICATED')).toBe(true);
+    expect(codeOf(await boundedGql(cutOff.url, { query: '{ identity { sessionId } }', token: other.accessToken }))).toBe(
+      'UNAUTHENTICATED',
+    );
+  }, 60_000);
+});
