@@ -11,6 +11,7 @@ import { requestLogger, type Logger } from '../logger.js';
 import { rateLimitedError } from './errors.js';
 import type { LockoutAudit } from './lockout-audit.js';
 import { canonicalAddress, clientNetwork } from './subject.js';
+import { responsivenessOf } from '../state/redis-responsiveness.js';
 
 export interface LoginGuardOptions {
   /** Failed logins in a row for one email before it is locked. @default 10 */
@@ -44,25 +45,39 @@ export interface LoginAttempt {
 /** Called when a lock rejects a login attempt, with the locked bucket and the time left on it. */
 type OnLocked = (scope: 'email' | 'ip', key: string, msBeforeNext: number) => Promise<void> | undefined;
 
+/** The calls the guard makes on one limiter. */
+type GuardLimiter = Pick<RateLimiterAbstract, 'consume' | 'reward' | 'delete'>;
+
 interface Limiters {
-  loginEmail: RateLimiterAbstract;
-  loginIp: RateLimiterAbstract;
-  registerIp: RateLimiterAbstract;
-  registerEmail: RateLimiterAbstract;
+  loginEmail: GuardLimiter;
+  loginIp: GuardLimiter;
+  registerIp: GuardLimiter;
+  registerEmail: GuardLimiter;
 }
 
-function buildLimiter(redis: RedisClient | undefined, keyPrefix: string, points: number, seconds: number) {
+function buildLimiter(redis: RedisClient | undefined, keyPrefix: string, points: number, seconds: number, logger: Logger) {
   const options = { keyPrefix, points, duration: seconds, blockDuration: seconds };
   if (!redis) return new RateLimiterMemory(options);
 
   // Per-instance insurance keeps the limit closed while Redis is down: each instance then allows
   // at most `points` itself.
-  return new RateLimiterRedis({
+  const insurance = new RateLimiterMemory(options);
+  const shared = new RateLimiterRedis({
     ...options,
     storeClient: redis,
     rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory(options),
+    insuranceLimiter: insurance,
   });
+  // The shared limiter would wait out a command timeout on each of its calls before it turns to
+  // the insurance, so while Redis does not respond the calls go to the insurance directly.
+  const responsiveness = responsivenessOf(redis, logger);
+  const pick = () => (responsiveness.responding ? shared : insurance);
+
+  return {
+    consume: (key, pointsToConsume, consumeOptions) => pick().consume(key, pointsToConsume, consumeOptions),
+    reward: (key, pointsToReward, rewardOptions) => pick().reward(key, pointsToReward, rewardOptions),
+    delete: (key, deleteOptions) => pick().delete(key, deleteOptions),
+  } satisfies GuardLimiter;
 }
 
 /** Emails never reach Redis in clear: keys carry a SHA-256 prefix of the normalized address. */
@@ -91,10 +106,10 @@ export class LoginGuard {
     // Exact addresses, as the quotas compare them. The /64 of an exempt IPv6 address stays limited.
     this.#exemptIps = new Set(options.exemptIps.map(canonicalAddress));
     this.#limiters = {
-      loginEmail: buildLimiter(redis, 'gatehouse:login:email', options.maxFailuresPerEmail, options.emailLockoutSeconds),
-      loginIp: buildLimiter(redis, 'gatehouse:login:ip', options.maxFailuresPerIp, options.ipWindowSeconds),
-      registerIp: buildLimiter(redis, 'gatehouse:register:ip', options.maxRegistrationsPerIp, 3600),
-      registerEmail: buildLimiter(redis, 'gatehouse:register:email', options.maxRegistrationsPerIp, 3600),
+      loginEmail: buildLimiter(redis, 'gatehouse:login:email', options.maxFailuresPerEmail, options.emailLockoutSeconds, logger),
+      loginIp: buildLimiter(redis, 'gatehouse:login:ip', options.maxFailuresPerIp, options.ipWindowSeconds, logger),
+      registerIp: buildLimiter(redis, 'gatehouse:register:ip', options.maxRegistrationsPerIp, 3600, logger),
+      registerEmail: buildLimiter(redis, 'gatehouse:register:email', options.maxRegistrationsPerIp, 3600, logger),
     };
   }
 
@@ -143,9 +158,9 @@ export class LoginGuard {
   }
 
   async #consumeBoth(
-    emailLimiter: RateLimiterAbstract,
+    emailLimiter: GuardLimiter,
     email: string,
-    ipLimiter: RateLimiterAbstract,
+    ipLimiter: GuardLimiter,
     network: string,
     action: string,
     origin: RequestOrigin,
@@ -165,7 +180,7 @@ export class LoginGuard {
   }
 
   async #consume(
-    limiter: RateLimiterAbstract,
+    limiter: GuardLimiter,
     key: string,
     context: Record<string, string>,
     origin: RequestOrigin,

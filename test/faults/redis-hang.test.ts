@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowRegistrations, countCommands, limitedEnv } from '../rate-limit/support.js';
 import { startGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRedis, type RunningServer } from '../support/processes.js';
-import { loginUser, registerUser } from '../support/users.js';
+import { defaultPassword, loginUser, registerUser } from '../support/users.js';
 import { boundedGql, codeOf, eventually } from './support.js';
 
 type RateLimitExtension = { rateLimit?: { degraded: boolean } };
@@ -47,7 +47,14 @@ describe('redis that stops responding', () => {
     const sent = countCommands(gatehouse.app.redis!);
     const later = [];
     for (let request = 0; request < 5; request++) later.push(await identity(user.accessToken));
+    // The login protection counts failures per email and network in Redis too.
+    const login = await boundedGql(gatehouse.url, {
+      query: 'mutation ($input: LoginInput!) { login(input: $input) { accessToken } }',
+      variables: { input: { email: user.email, password: defaultPassword } },
+    });
     sent.restore();
+    expect(login.hung).toBe(false);
+    expect(codeOf(login)).toBeUndefined();
     for (const response of later) {
       expect(response.hung).toBe(false);
       expect(codeOf(response)).toBeUndefined();
