@@ -3,12 +3,8 @@ import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
 import { guardRequestTarget } from './http/request-target.js';
+import { gracefulStop } from './http/graceful-stop.js';
 import { openApp, type App } from './services.js';
-
-/** How long in-flight requests may take to finish after SIGTERM before connections are cut. */
-const shutdownGraceMs = 10_000;
-/** How often connections that finished their last response are closed while stopping. */
-const idleSweepMs = 50;
 
 async function main(): Promise<void> {
   let config;
@@ -36,7 +32,11 @@ async function main(): Promise<void> {
     else reloadWhenStarted = true;
   });
   logger.info({ env: config.env, database: config.databaseUrl ? 'postgresql' : 'pglite' }, 'starting');
-  const opened = await openApp(config, logger);
+  const opened = await openApp(config, logger).catch((error: unknown) => {
+    if (error instanceof ConfigError) throw error;
+    logger.fatal({ err: error }, 'start failed');
+    process.exit(1);
+  });
   app = opened;
   if (reloadWhenStarted) reloadKeys(opened);
   const yoga = createServer(opened);
@@ -53,37 +53,7 @@ async function main(): Promise<void> {
     logger.info({ host: config.host, port, graphql: `http://${config.host}:${port}/graphql` }, 'listening');
   });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: finishing in-flight requests');
-    const force = setTimeout(() => http.closeAllConnections(), shutdownGraceMs);
-    force.unref();
-    // Clients keep sending on kept-alive connections, which would stay busy until the grace
-    // period cuts them mid-request. Each later response closes its connection instead, and
-    // connections are closed as soon as they turn idle, so the new requests go to the closed
-    // listener and are refused before any work.
-    http.prependListener('request', (_request, response) => {
-      if (!response.headersSent) response.setHeader('connection', 'close');
-    });
-    const idleSweep = setInterval(() => http.closeIdleConnections(), idleSweepMs);
-    idleSweep.unref();
-    http.close(() => {
-      clearInterval(idleSweep);
-      void opened
-        .close()
-        .then(() => {
-          logger.info('stopped');
-          process.exit(0);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'closing connections failed');
-          process.exit(1);
-        });
-    });
-    http.closeIdleConnections();
-  };
+  const stop = gracefulStop(http, opened, config.shutdownDelaySeconds * 1000, logger);
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -17,6 +17,7 @@ import { RevocationRelay } from './auth/revocation-relay.js';
 import { SessionService } from './auth/session-service.js';
 import type { Config } from './config/index.js';
 import { openDatabase, type Database } from './db/database.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import { RateLimitService } from './rate-limit/service.js';
@@ -76,6 +77,7 @@ export interface App {
  * builds the services on them.
  */
 export async function openApp(config: Config, logger: Logger): Promise<App> {
+  if (config.databaseUrl) await waitForDatabase(config.databaseUrl, config.databaseWaitSeconds * 1000, logger);
   const db = await openDatabase(
     { databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, dataDir: config.dataDir },
     logger,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './support/processes.js';
+import { freePort, startPostgres } from './support/processes.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
@@ -89,6 +89,62 @@ describe('gatehouse process', () => {
     const body = (await response.json()) as { data?: { register?: { accessToken?: string } } };
     expect(response.status).toBe(200);
     expect(body.data?.register?.accessToken).toBeTypeOf('string');
+    expect(await main.exited).toBe(0);
+    expect(main.output().stdout).toContain('"msg":"stopped"');
+  });
+
+  it('waits for a database that starts late', async () => {
+    const postgres = await startPostgres();
+    try {
+      postgres.pause();
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+      folders.push(dataDir);
+      const main = startMain({ DATA_DIR: dataDir, DATABASE_URL: postgres.url, PORT: String(await freePort()) });
+      await main.waitFor('"msg":"database not reachable: retrying"');
+      postgres.start();
+      await main.waitFor('"msg":"listening"');
+      expect(main.output().stdout).toContain('"msg":"database reachable"');
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      await postgres.stop();
+    }
+  });
+
+  it('logs one line when the database stays unreachable', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+    folders.push(dataDir);
+    const url = `postgresql://postgres@127.0.0.1:${await freePort()}/postgres`;
+    const main = startMain({ DATA_DIR: dataDir, DATABASE_URL: url, DATABASE_WAIT_SECONDS: '0' });
+    expect(await main.exited).toBe(1);
+    const { stdout, stderr } = main.output();
+    const failure = stdout.split('\n').filter((line) => line.includes('"msg":"start failed"'));
+    expect(failure).toHaveLength(1);
+    expect(failure[0]).toContain('ECONNREFUSED');
+    expect(stderr).toBe('');
+  });
+
+  it('reports the stop on /ready during the shutdown delay', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+    folders.push(dataDir);
+    const port = await freePort();
+    const main = startMain({ DATA_DIR: dataDir, PORT: String(port), SHUTDOWN_DELAY_SECONDS: '60' });
+    await main.waitFor('"msg":"listening"');
+    const ready = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/ready`);
+      return { status: response.status, body: (await response.json()) as { stopping?: boolean } };
+    };
+    expect((await ready()).status).toBe(200);
+
+    main.child.kill('SIGTERM');
+    await main.waitFor('"msg":"stopping: readiness unavailable, still serving"');
+    const during = await ready();
+    expect(during.status).toBe(503);
+    expect(during.body.stopping).toBe(true);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+
+    main.child.kill('SIGTERM');
     expect(await main.exited).toBe(0);
     expect(main.output().stdout).toContain('"msg":"stopped"');
   });

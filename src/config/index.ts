@@ -29,6 +29,16 @@ const environmentSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Maximum connections in the PostgreSQL pool. @default 10 */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  /**
+   * Seconds to wait at start for PostgreSQL to accept connections, retrying while it is
+   * unreachable or starting up; 0 fails at once. @default 30
+   */
+  DATABASE_WAIT_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /**
+   * Seconds between SIGTERM and closing the listener. Meanwhile /ready returns 503 and requests
+   * are still served, so a load balancer stops sending new ones first. @default 0
+   */
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   /** Redis connection string. Without it, revocations live in this process only. */
   REDIS_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -177,6 +187,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  databaseWaitSeconds: number;
+  shutdownDelaySeconds: number;
   redisUrl: string | undefined;
   logLevel: string;
   graphiql: boolean;
@@ -282,6 +294,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dataDir: path.resolve(vars.DATA_DIR),
     databaseUrl: vars.DATABASE_URL,
     databasePoolSize: vars.DATABASE_POOL_SIZE,
+    databaseWaitSeconds: vars.DATABASE_WAIT_SECONDS,
+    shutdownDelaySeconds: vars.SHUTDOWN_DELAY_SECONDS,
     redisUrl: vars.REDIS_URL,
     logLevel: vars.LOG_LEVEL,
     graphiql: vars.GRAPHIQL ?? !isProduction,

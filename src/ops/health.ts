@@ -15,6 +15,8 @@ export interface CheckResult {
 export interface ReadinessReport {
   /** ok: serving; degraded: serving without Redis; unavailable: not serving (HTTP 503). */
   status: 'ok' | 'degraded' | 'unavailable';
+  /** True after SIGTERM, while the process still serves requests before it stops listening. */
+  stopping?: true;
   checks: {
     database: CheckResult;
     migrations: CheckResult & { pending?: string[] };
@@ -51,7 +53,16 @@ const hashingFailed: CheckResult = { status: 'failed', detail: 'password hashing
 
 /** Probes the database, its migrations, Redis and password hashing for /ready and the `health` query. */
 export class HealthChecks {
+  #stopping = false;
+  /** Checks that failed on their last run, so an outage logs a warning once, not once per probe. */
+  readonly #failing = new Set<string>();
+
   constructor(private readonly deps: HealthDependencies) {}
+
+  /** Makes readiness unavailable from now on, so load balancers stop routing here before the stop. */
+  markStopping(): void {
+    this.#stopping = true;
+  }
 
   /**
    * Returns the failed check once the process cannot recover without a restart, because no
@@ -72,6 +83,7 @@ export class HealthChecks {
     const passwordHashing: CheckResult = this.livenessFailure() ?? { status: 'ok' };
     const checks = { database, migrations, redis, passwordHashing };
     const failed = [database, migrations, passwordHashing].some((check) => check.status === 'failed');
+    if (this.#stopping) return { status: 'unavailable', stopping: true, checks };
     if (failed) return { status: 'unavailable', checks };
     if (redis.status === 'degraded') return { status: 'degraded', checks };
 
@@ -88,9 +100,10 @@ export class HealthChecks {
   private async checkDatabase(origin: RequestIdSource | undefined): Promise<CheckResult> {
     try {
       await probed(this.deps.db.prisma.$queryRaw`SELECT 1`);
+      this.#passed('database', origin);
       return { status: 'ok' };
     } catch (error) {
-      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: database check failed');
+      this.#failed('database', error, origin, 'readiness: database check failed');
       return { status: 'failed', detail: 'database unreachable' };
     }
   }
@@ -107,10 +120,11 @@ export class HealthChecks {
       const { migrationDirectories } = await readMigrations();
       const pending = migrationDirectories.map((dir) => dir.path).filter((name) => !applied.has(name));
       if (pending.length > 0) return { status: 'failed', detail: 'migrations pending', pending };
+      this.#passed('migrations', origin);
 
       return { status: 'ok' };
     } catch (error) {
-      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: migration check failed');
+      this.#failed('migrations', error, origin, 'readiness: migration check failed');
       return { status: 'failed', detail: 'migration state unreadable' };
     }
   }
@@ -120,11 +134,27 @@ export class HealthChecks {
     if (!redis) return { status: 'disabled', detail: 'REDIS_URL and REDIS_CLUSTER_NODES not set: single-instance mode' };
     try {
       await probed(redis.ping());
+      this.#passed('redis', origin);
       return { status: 'ok' };
     } catch (error) {
-      requestLogger(this.deps.logger, origin).warn({ err: error }, 'readiness: redis check failed');
+      this.#failed('redis', error, origin, 'readiness: redis check failed');
       return { status: 'degraded', detail: 'redis unreachable: revocations and rate limits are per process' };
     }
+  }
+
+  /** Logs a check's failure: a warning when it starts failing, at debug level while it goes on. */
+  #failed(check: string, error: unknown, origin: RequestIdSource | undefined, message: string): void {
+    const logger = requestLogger(this.deps.logger, origin);
+    if (this.#failing.has(check)) {
+      logger.debug({ err: error, check }, message);
+      return;
+    }
+    this.#failing.add(check);
+    logger.warn({ err: error, check }, message);
+  }
+
+  #passed(check: string, origin: RequestIdSource | undefined): void {
+    if (this.#failing.delete(check)) requestLogger(this.deps.logger, origin).info({ check }, 'readiness: check passes again');
   }
 
   private async postgresVersion(origin: RequestIdSource | undefined): Promise<string | null> {

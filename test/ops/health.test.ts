@@ -105,6 +105,10 @@ describe('readiness without Redis', () => {
       expect(response.body.checks.redis.status).toBe('degraded');
       const metrics = await (await fetch(`${gatehouse.url}/metrics`)).text();
       expect(metrics).toMatch(/^gatehouse_redis_degraded 1$/m);
+      // Probes repeat every few seconds, so an outage writes one warning, not one per probe.
+      expect((await getJson(`${gatehouse.url}/ready`)).body.status).toBe('degraded');
+      const failures = gatehouse.logs.filter((line) => line.msg === 'readiness: redis check failed');
+      expect(failures.map((line) => line.level)).toEqual([40, 20]);
     } finally {
       await gatehouse.close();
       // stop() waits for an exit event, which a killed process sends only once.
