@@ -2,6 +2,7 @@ import type { RedisClient } from '../state/redis.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { RequestOrigin } from '../audit/audit-log.js';
 import { requestLogger, type Logger } from '../logger.js';
+import { responsivenessOf } from '../state/redis-responsiveness.js';
 
 export interface SessionActivityOptions {
   prisma: PrismaClient;
@@ -58,16 +59,20 @@ export class SessionActivity {
 
   /** Returns false when another instance wrote this session within the interval. */
   async #claimInRedis(sessionId: string, origin: RequestOrigin): Promise<boolean> {
-    const { redis } = this.options;
+    const { redis, logger } = this.options;
     if (!redis) return true;
+    // A Redis that is down or stopped responding would make this request wait out the command
+    // timeout, so this instance's own throttle decides alone.
+    const responsiveness = responsivenessOf(redis, logger);
+    if (redis.status !== 'ready' || !responsiveness.responding) return true;
     try {
       const claimed = await redis.set(touchedKey(sessionId), '1', 'PX', this.#intervalMs, 'NX');
 
       return claimed === 'OK';
     } catch (error) {
+      responsiveness.report(error);
       // Redis down: this instance's own throttle still bounds the writes. The outage itself is
       // logged once by the Redis client; this line is for debugging only.
-      const { logger } = this.options;
       if (logger.isLevelEnabled('debug')) {
         requestLogger(logger, origin).debug({ err: error, sessionId }, 'session use throttle not shared');
       }
