@@ -1,6 +1,6 @@
 import { auditActions, auditRow } from '../audit/audit-log.js';
 import { normalizeEmail } from '../auth/email.js';
-import { openCliDatabase } from './database.js';
+import { databaseLabel, openCliDatabase } from './database.js';
 
 /**
  * `admin grant EMAIL` and `admin revoke EMAIL`: sets users.is_platform_admin and audits the
@@ -13,11 +13,13 @@ export async function setPlatformAdmin(args: string[], grant: boolean): Promise<
     return 64;
   }
   const normalized = normalizeEmail(email);
-  const { db } = await openCliDatabase();
+  const { config, db } = await openCliDatabase();
   try {
     const user = await db.prisma.user.findUnique({ where: { email: normalized } });
     if (!user) {
-      process.stderr.write(`No user with email ${normalized}. Check the spelling, or register the account first.\n`);
+      process.stderr.write(
+        `No user with email ${normalized} in ${databaseLabel(config)}. Check the spelling and the database, or register the account first.\n`,
+      );
       return 1;
     }
     if (user.isPlatformAdmin === grant) {

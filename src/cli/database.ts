@@ -25,3 +25,14 @@ export async function openCliDatabase(): Promise<{ config: Config; db: Database 
 
   return { config, db };
 }
+
+/**
+ * Names the database a command used, without credentials, for messages such as a user not found:
+ * a command run without the server's DATABASE_URL reads the embedded database instead.
+ */
+export function databaseLabel(config: Config): string {
+  if (!config.databaseUrl) return `the embedded database in ${config.dataDir} (DATABASE_URL is not set)`;
+  const url = new URL(config.databaseUrl);
+
+  return `PostgreSQL at ${url.host}${url.pathname}`;
+}

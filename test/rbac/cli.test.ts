@@ -42,6 +42,9 @@ describe.each(backends)('command line on %s', { timeout: 180_000 }, (backend) =>
     const unknown = await runCli(['admin', 'grant', 'nobody-here@example.com'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('nobody-here@example.com');
+    // A command without the server's DATABASE_URL reads another database, so the message names it.
+    expect(unknown.stderr).toContain(backend === 'postgresql' ? 'PostgreSQL at 127.0.0.1:' : `embedded database in ${dataDir}`);
+    expect(unknown.stderr).not.toMatch(/postgres(ql)?:\/\//);
     const granted = await runCli(['admin', 'grant', alice.email.toUpperCase()], env);
     expect(granted.code).toBe(0);
     expect(granted.stdout).toContain(alice.user.id);
