@@ -18,7 +18,7 @@ const maxEntries = 10_000;
  */
 export class PlanCache {
   readonly #entries = new Map<string, { plan: Plan; expiresAt: number }>();
-  /** Failed reads since the last successful one; only the first of them is logged. */
+  /** Failed reads since the last successful one; the first is logged as an error, later ones at debug level. */
   #failedReads = 0;
 
   constructor(
@@ -53,9 +53,9 @@ export class PlanCache {
   #servePreviousPlan(userId: string, now: number, error: unknown): Plan {
     const plan = this.#entries.get(userId)?.plan ?? 'free';
     this.#failedReads += 1;
-    if (this.#failedReads === 1) {
-      this.logger.error({ err: error, userId, plan }, 'reading a user plan failed, serving the last known plan or free');
-    }
+    const message = 'reading a user plan failed, serving the last known plan or free';
+    if (this.#failedReads === 1) this.logger.error({ err: error, userId, plan }, message);
+    else this.logger.debug({ err: error, userId, plan, failedReads: this.#failedReads }, message);
     this.#store(userId, plan, now + retryAfterFailureMs);
 
     return plan;
