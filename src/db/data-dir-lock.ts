@@ -2,7 +2,7 @@ import { rmdir } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { ConfigError } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { claimStoppedOwner, hasStopped, readOwner, removeOwner, writeOwner } from './lock-owner.js';
+import { claimStoppedOwner, hasStopped, lockIdentity, ownsLock, readOwner, removeOwner, writeOwner } from './lock-owner.js';
 
 /**
  * Time after which a lock that its holder stopped refreshing counts as abandoned, in ms. It is
@@ -18,13 +18,14 @@ const updateMs = 10_000;
  * releases it. PGlite does not lock its files, so a second process on the same folder, such as a
  * command-line run beside the server, would write changes that the first one never reads and
  * may overwrite. A lock left by a process that crashed is taken over at once when that process
- * ran on this machine, else once the lock is stale. If the lock is lost while held, the process
+ * ran on this machine and the file system records birth times, else once the lock is stale. If the lock is lost while held, the process
  * logs it and stops through SIGTERM.
  */
 export async function lockDataDir(dir: string, logger: Logger): Promise<() => Promise<void>> {
   const ownerFile = `${dir}.lock-owner`;
   const release = await lockOrTakeOver(dir, ownerFile, logger);
-  await writeOwner(ownerFile).catch(async (error: unknown) => {
+  const identity = await lockIdentity(`${dir}.lock`);
+  await writeOwner(ownerFile, identity).catch(async (error: unknown) => {
     await release();
     throw error;
   });
@@ -41,7 +42,10 @@ async function lockOrTakeOver(dir: string, ownerFile: string, logger: Logger) {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     const owner = await readOwner(ownerFile);
-    if (!owner || !hasStopped(owner) || !(await claimStoppedOwner(ownerFile, owner))) throw inUse(dir);
+    // NOTE: a stale lock that another process replaces between this check and the rmdir below
+    // is still removed. The window is the time between two file system calls.
+    const stopped = owner !== null && hasStopped(owner) && (await ownsLock(owner, `${dir}.lock`));
+    if (!stopped || !(await claimStoppedOwner(ownerFile, owner))) throw inUse(dir);
     logger.warn({ dir, pid: owner.pid }, 'embedded database lock of a stopped process taken over');
     await rmdir(`${dir}.lock`).catch(() => undefined);
 

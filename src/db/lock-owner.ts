@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /**
@@ -11,6 +11,18 @@ export interface LockOwner {
   host: string;
   bootId: string | null;
   pidNamespace: string | null;
+  /** The lock directory that this owner created; absent in files of earlier versions. */
+  lock?: LockIdentity;
+}
+
+/**
+ * A lock directory's inode number and birth time, in ns, as decimal strings. A directory that
+ * another process creates after the owner's was removed gets another birth time, even when the
+ * file system gives it the same inode number again.
+ */
+export interface LockIdentity {
+  ino: string;
+  birthtimeNs: string;
 }
 
 /** Linux files that name this boot and this process-id namespace; absent elsewhere. */
@@ -31,8 +43,33 @@ export function thisProcess(): LockOwner {
   };
 }
 
-export async function writeOwner(file: string): Promise<void> {
-  await writeFile(file, JSON.stringify(thisProcess()));
+/**
+ * Returns the identity of the lock directory `lockDir`, or null when it is missing or the file
+ * system records no birth time, because an inode number alone can be reused at once.
+ */
+export async function lockIdentity(lockDir: string): Promise<LockIdentity | null> {
+  try {
+    const { ino, birthtimeNs } = await stat(lockDir, { bigint: true });
+
+    return birthtimeNs > 0n ? { ino: String(ino), birthtimeNs: String(birthtimeNs) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Tells whether `lockDir` is still the directory that `owner` created. The owner file is written
+ * only after the lock is taken, so a process that has just taken over a stale lock leaves the
+ * previous owner's file in place for a moment, beside a lock that is not that owner's.
+ */
+export async function ownsLock(owner: LockOwner, lockDir: string): Promise<boolean> {
+  const current = await lockIdentity(lockDir);
+
+  return current !== null && owner.lock?.ino === current.ino && owner.lock.birthtimeNs === current.birthtimeNs;
+}
+
+export async function writeOwner(file: string, lock: LockIdentity | null): Promise<void> {
+  await writeFile(file, JSON.stringify({ ...thisProcess(), ...(lock ? { lock } : {}) }));
 }
 
 export async function removeOwner(file: string): Promise<void> {

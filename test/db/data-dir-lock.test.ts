@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import { afterAll, describe, expect, it } from 'vitest';
+import { thisProcess } from '../../src/db/lock-owner.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { runCli } from '../support/cli.js';
@@ -93,6 +95,28 @@ describe('embedded database lock', { timeout: 120_000 }, () => {
     const elsewhere = { pid: 999_999_999, host: 'another-host', bootId: null, pidNamespace: null };
     writeFileSync(path.join(dataDir, 'pgdata.lock-owner'), JSON.stringify(elsewhere));
     await expect(openPglite(dataDir)).rejects.toThrow(/in use by another Gatehouse process/);
+  });
+
+  it('keeps a new lock beside a stopped owner file', async () => {
+    const dataDir = newDataDir();
+    const folder = path.join(dataDir, 'pgdata');
+    // A process that has just taken over a stale lock and not yet written its owner file.
+    const releaseNewLock = await lockfile.lock(folder, { realpath: false });
+    try {
+      const stoppedLocally = { ...thisProcess(), pid: 999_999_999 };
+      writeFileSync(`${folder}.lock-owner`, JSON.stringify(stoppedLocally));
+      const outcome = await openPglite(dataDir).then(
+        async (db) => {
+          await db.close();
+          return 'opened';
+        },
+        (error: unknown) => (error as Error).message,
+      );
+      expect(outcome).toMatch(/in use by another Gatehouse process/);
+      expect(existsSync(`${folder}.lock`)).toBe(true);
+    } finally {
+      await releaseNewLock().catch(() => undefined);
+    }
   });
 
   it('takes over a stale lock', async () => {
