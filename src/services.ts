@@ -208,8 +208,9 @@ function buildServices(
   });
   const sessions = new SessionService({ prisma, accessTokens, revocations, policy: config.session, logger });
   // The list logs a failed fill and tries again. Its window is the entries' lifetime, because a
-  // token is accepted up to the clock skew past its expiry.
-  revocations.onResync(() => sessions.resyncRevocations(revocationTtlMs / 1000));
+  // token is accepted up to the clock skew past its expiry. The fill writes the deny-list itself,
+  // so that a fill whose Redis writes fail sends no relay notifications.
+  revocations.onResync(() => sessions.resyncRevocations(revocationTtlMs / 1000, denyList));
 
   const account = new AccountService({ prisma, hasher, revocations, logger, loginGuard: rateLimits.loginGuard });
   const activity = new SessionActivity({ prisma, redis, logger });

@@ -292,15 +292,18 @@ export class SessionService {
    * outage dropped and for entries written under the key names of an older version. Only
    * sessions revoked within one deny-list entry lifetime (`windowSeconds`) can still matter. A
    * fill that could not write every entry rejects, so the list stays unfilled and is tried again.
+   * `target` defaults to the list revocations go through. Pass the deny-list behind a relay, because
+   * each session was relayed when it was revoked, and a fill retried every 5 s would relay the
+   * whole window again each time.
    */
-  async resyncRevocations(windowSeconds: number): Promise<void> {
+  async resyncRevocations(windowSeconds: number, target: RevocationList = this.deps.revocations): Promise<void> {
     const since = new Date(Date.now() - windowSeconds * 1000);
     const sessions = await this.deps.prisma.session.findMany({
       where: { revokedAt: { gte: since } },
       select: { id: true, userId: true },
     });
     const entries = sessions.map((session) => ({ userId: session.userId, sessionId: session.id }));
-    const unwritten = await this.deps.revocations.add(entries);
+    const unwritten = await target.add(entries);
     if (unwritten > 0) throw new Error(`${unwritten} of ${entries.length} revocations not written to the deny-list`);
     this.deps.logger.info({ count: sessions.length }, 'revocation deny-list filled from database');
   }
