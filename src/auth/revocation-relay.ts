@@ -22,6 +22,9 @@ const sessionsPerNotification = 200;
 export class RevocationRelay {
   #target: RevocationList | undefined;
   #stop: StopListening | undefined;
+  #catchUp: (() => Promise<void>) | undefined;
+  /** True from a lost listener connection until the catch-up after the next one. */
+  #missed = false;
 
   constructor(
     private readonly db: Database,
@@ -48,18 +51,42 @@ export class RevocationRelay {
     };
   }
 
+  /**
+   * Sets `catchUp`, which writes the recent revocations from PostgreSQL to the deny-list. It runs
+   * each time the listener is back after a lost connection, because the notifications sent
+   * meanwhile are gone, and their sessions would stay usable on this instance until they expire.
+   */
+  catchUpWith(catchUp: () => Promise<void>): void {
+    this.#catchUp = catchUp;
+  }
+
   /** Starts listening on {@link revocationChannel}, over a connection of its own. */
   async start(): Promise<void> {
     const handlers = {
       onMessage: (payload: string) => void this.#receive(payload),
-      onListening: () => undefined,
-      onLost: () => this.logger.warn('relayed revocations may be missed until the database listener is back'),
+      onListening: () => void this.#listeningAgain(),
+      onLost: () => {
+        this.#missed = true;
+        this.logger.warn('relayed revocations may be missed until the database listener is back');
+      },
     };
     this.#stop = await this.db.listen(revocationChannel, handlers, 'gatehouse-revocation-listener');
   }
 
   async stop(): Promise<void> {
     await this.#stop?.();
+  }
+
+  async #listeningAgain(): Promise<void> {
+    if (!this.#missed || !this.#catchUp) return;
+    this.#missed = false;
+    try {
+      await this.#catchUp();
+      this.logger.info('revocations missed by the database listener written to the deny-list');
+    } catch (error) {
+      // A failed write leaves the deny-list unfilled, so it fills itself again from PostgreSQL.
+      this.logger.error({ err: error }, 'writing revocations missed by the database listener failed');
+    }
   }
 
   async #publish(sessions: readonly SessionRef[], origin?: RequestOrigin): Promise<void> {

@@ -79,4 +79,28 @@ describe('one instance cut off from redis', () => {
       'UNAUTHENTICATED',
     );
   }, 60_000);
+
+  it('revocation missed by a lost listener reaches redis', async () => {
+    const user = await registerUser(connected);
+    const other = await loginUser(connected, user.email);
+    const identity = () => boundedGql(connected.url, { query: '{ identity { sessionId } }', token: other.accessToken });
+    expect(codeOf(await identity())).toBeUndefined();
+    forwarder.cut();
+    expect(await eventually(async () => cutOff.app.redis?.status !== 'ready')).toBe(true);
+
+    const onRelayChannel = (line: Record<string, unknown>) => line.channel === 'gatehouse_revocations';
+    const connects = () => connected.logs.filter((line) => onRelayChannel(line) && line.msg === 'database listener connected').length;
+    const connectsBefore = connects();
+    const losses = () => connected.logs.filter((line) => line.msg === 'relayed revocations may be missed until the database listener is back');
+    const lossesBefore = losses().length;
+    // Ends the relay listeners of both instances. Each connects again after 0.5 s.
+    await connected.app.db.prisma.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gatehouse-revocation-listener'`;
+    expect(await eventually(async () => losses().length > lossesBefore, 50)).toBe(true);
+    // Revoked through the cut-off instance while the connected one cannot receive the relay.
+    const origin = { ip: '127.0.0.1', userAgent: 'redis-partition test' };
+    expect(await cutOff.app.services.sessions.revokeSession(user.user.id, other.session.id, 'test', origin, null)).toBe(true);
+
+    expect(await eventually(async () => connects() > connectsBefore)).toBe(true);
+    expect(await eventually(async () => codeOf(await identity()) === 'UNAUTHENTICATED')).toBe(true);
+  }, 60_000);
 });
