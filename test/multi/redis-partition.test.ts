@@ -58,7 +58,8 @@ describe('one instance cut off from redis', () => {
     await database?.drop();
   });
 
-  it('revocation reaches the connected instance', async () => {
+  /** Signs a user in twice, checks the second session on the connected instance, and cuts the other instance off. */
+  async function cutOffWithLiveSession() {
     const user = await registerUser(connected);
     const other = await loginUser(connected, user.email);
     const identity = () => boundedGql(connected.url, { query: '{ identity { sessionId } }', token: other.accessToken });
@@ -66,6 +67,12 @@ describe('one instance cut off from redis', () => {
 
     forwarder.cut();
     expect(await eventually(async () => cutOff.app.redis?.status !== 'ready')).toBe(true);
+
+    return { user, other, identity };
+  }
+
+  it('revocation reaches the connected instance', async () => {
+    const { user, other, identity } = await cutOffWithLiveSession();
     const revoked = await boundedGql(cutOff.url, {
       query: `mutation { revokeSession(id: "${other.session.id}") }`,
       token: user.accessToken,
@@ -81,13 +88,7 @@ describe('one instance cut off from redis', () => {
   }, 60_000);
 
   it('revocation missed by a lost listener reaches redis', async () => {
-    const user = await registerUser(connected);
-    const other = await loginUser(connected, user.email);
-    const identity = () => boundedGql(connected.url, { query: '{ identity { sessionId } }', token: other.accessToken });
-    expect(codeOf(await identity())).toBeUndefined();
-    forwarder.cut();
-    expect(await eventually(async () => cutOff.app.redis?.status !== 'ready')).toBe(true);
-
+    const { user, other, identity } = await cutOffWithLiveSession();
     const onRelayChannel = (line: Record<string, unknown>) => line.channel === 'gatehouse_revocations';
     const connects = () => connected.logs.filter((line) => onRelayChannel(line) && line.msg === 'database listener connected').length;
     const connectsBefore = connects();
