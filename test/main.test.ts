@@ -124,6 +124,26 @@ describe('gatehouse process', () => {
     expect(stderr).toBe('');
   });
 
+  it('stops at once on a missing database', async () => {
+    const postgres = await startPostgres();
+    try {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
+      folders.push(dataDir);
+      // The cluster trusts local connections, so the password is never checked, only carried.
+      const url = postgres.url.replace('postgres@', 'postgres:not-logged-secret@').replace(/\/postgres$/, '/missing_db');
+      const main = startMain({ DATA_DIR: dataDir, DATABASE_URL: url, DATABASE_WAIT_SECONDS: '600' });
+      expect(await main.exited).toBe(1);
+      const { stdout } = main.output();
+      expect(stdout).not.toContain('database not reachable: retrying');
+      const failure = stdout.split('\n').filter((line) => line.includes('"msg":"start failed"'));
+      expect(failure).toHaveLength(1);
+      expect(failure[0]).toContain('3D000');
+      expect(stdout).not.toContain('not-logged-secret');
+    } finally {
+      await postgres.stop();
+    }
+  });
+
   it('reports the stop on /ready during the shutdown delay', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-main-'));
     folders.push(dataDir);
