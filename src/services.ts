@@ -211,7 +211,11 @@ function buildServices(
   // token is accepted up to the clock skew past its expiry. The fill writes the deny-list itself,
   // so that a fill whose Redis writes fail sends no relay notifications.
   revocations.onResync(() => sessions.resyncRevocations(revocationTtlMs / 1000, denyList));
-  relay?.catchUpWith(() => sessions.resyncRevocations(revocationTtlMs / 1000, denyList));
+  // A Redis that is not ready starts a fill once it is, which reads PostgreSQL after LISTEN anyway.
+  const catchUp = async () => {
+    if (redis?.status === 'ready') await sessions.resyncRevocations(revocationTtlMs / 1000, denyList);
+  };
+  relay?.catchUpWith(catchUp);
 
   const account = new AccountService({ prisma, hasher, revocations, logger, loginGuard: rateLimits.loginGuard });
   const activity = new SessionActivity({ prisma, redis, logger });

@@ -23,8 +23,12 @@ export class RevocationRelay {
   #target: RevocationList | undefined;
   #stop: StopListening | undefined;
   #catchUp: (() => Promise<void>) | undefined;
-  /** True from a lost listener connection until the catch-up after the next one. */
-  #missed = false;
+  /**
+   * Whether notifications may have been missed: before the listener first runs and after it loses
+   * its connection, until the next catch-up. The fill at start reads PostgreSQL before LISTEN, and
+   * a notification sent in between never arrives.
+   */
+  #missed = true;
 
   constructor(
     private readonly db: Database,
@@ -53,8 +57,9 @@ export class RevocationRelay {
 
   /**
    * Sets `catchUp`, which writes the recent revocations from PostgreSQL to the deny-list. It runs
-   * each time the listener is back after a lost connection, because the notifications sent
-   * meanwhile are gone, and their sessions would stay usable on this instance until they expire.
+   * once the listener first runs and each time it is back after a lost connection, because the
+   * notifications sent meanwhile are gone, and their sessions would stay usable on this instance
+   * until they expire.
    */
   catchUpWith(catchUp: () => Promise<void>): void {
     this.#catchUp = catchUp;
@@ -64,7 +69,7 @@ export class RevocationRelay {
   async start(): Promise<void> {
     const handlers = {
       onMessage: (payload: string) => void this.#receive(payload),
-      onListening: () => void this.#listeningAgain(),
+      onListening: () => void this.#catchUpIfMissed(),
       onLost: () => {
         this.#missed = true;
         this.logger.warn('relayed revocations may be missed until the database listener is back');
@@ -77,12 +82,12 @@ export class RevocationRelay {
     await this.#stop?.();
   }
 
-  async #listeningAgain(): Promise<void> {
+  async #catchUpIfMissed(): Promise<void> {
     if (!this.#missed || !this.#catchUp) return;
     this.#missed = false;
     try {
       await this.#catchUp();
-      this.logger.info('revocations missed by the database listener written to the deny-list');
+      this.logger.info('caught up on revocations the database listener may have missed');
     } catch (error) {
       // A failed write leaves the deny-list unfilled, so it fills itself again from PostgreSQL.
       this.logger.error({ err: error }, 'writing revocations missed by the database listener failed');
