@@ -95,7 +95,9 @@ export function hasStopped(owner: LockOwner): boolean {
   const self = thisProcess();
   const sameMachine =
     owner.host === self.host && owner.bootId === self.bootId && owner.pidNamespace === self.pidNamespace;
-  if (!sameMachine || owner.pid === self.pid) return false;
+  // On Linux without a readable /proc, containers on one host would look like one machine.
+  const identified = process.platform !== 'linux' || (self.bootId !== null && self.pidNamespace !== null);
+  if (!sameMachine || !identified || owner.pid === self.pid) return false;
   try {
     process.kill(owner.pid, 0);
 

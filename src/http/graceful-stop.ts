@@ -6,6 +6,8 @@ import type { App } from '../services.js';
 const shutdownGraceMs = 10_000;
 /** How often connections that finished their last response are closed while stopping. */
 const idleSweepMs = 50;
+/** How long closing the database and Redis may take after the grace period before the process exits anyway. */
+const closeTimeoutMs = 10_000;
 
 /**
  * Returns the handler of SIGTERM and SIGINT. The first signal makes readiness unavailable, and
@@ -47,6 +49,13 @@ function drain(http: Server, app: App, signal: string, logger: Logger): void {
   logger.info({ signal }, 'stopping: finishing in-flight requests');
   const force = setTimeout(() => http.closeAllConnections(), shutdownGraceMs);
   force.unref();
+  // A close that never ends, such as a pool waiting for a query that hangs, would keep the
+  // process alive with its listener closed, so it exits with an error instead.
+  const hardStop = setTimeout(() => {
+    logger.error({ timeoutMs: shutdownGraceMs + closeTimeoutMs }, 'stopping timed out: exiting');
+    process.exit(1);
+  }, shutdownGraceMs + closeTimeoutMs);
+  hardStop.unref();
   // Clients keep sending on kept-alive connections, which would stay busy until the grace
   // period cuts them mid-request. Each later response closes its connection instead, and
   // connections are closed as soon as they turn idle, so the new requests go to the closed
