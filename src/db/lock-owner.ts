@@ -11,7 +11,7 @@ export interface LockOwner {
   host: string;
   bootId: string | null;
   pidNamespace: string | null;
-  /** The lock directory that this owner created; absent in files of earlier versions. */
+  /** The lock directory that this owner created. Owner files of earlier versions lack it. */
   lock?: LockIdentity;
 }
 
@@ -25,7 +25,7 @@ export interface LockIdentity {
   birthtimeNs: string;
 }
 
-/** Linux files that name this boot and this process-id namespace; absent elsewhere. */
+/** Returns what `read` reads, trimmed, or null when the file is missing, as on systems other than Linux. */
 function readOrNull(read: () => string): string | null {
   try {
     return read().trim();

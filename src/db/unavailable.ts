@@ -1,10 +1,12 @@
 /**
  * Prisma codes for a database that cannot be reached or went away mid-query: P1001 not
  * reachable, P1002 timed out, P1008 socket timeout, P1017 connection closed, P2024 pool timeout,
- * P2037 too many connections. Socket codes come from `pg` and Node.
+ * P2037 too many connections. Socket and DNS codes come from `pg` and Node: a host name that does
+ * not resolve yet, as in a fresh deployment, counts as unreachable too.
  */
 const unavailableCodes = new Set([
   'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT',
+  'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
 ]);
 
 /**
@@ -22,12 +24,13 @@ const isUnavailableSqlState = (code: string) => /^08[0-9A-Z]{3}$/.test(code) || 
 /**
  * Errors that `pg` and `pg-pool` 8 raise without any code, and that adapter-pg passes through
  * unchanged: a socket closed while connecting or in a query, or no connection within the
- * connect timeout. Their messages are the only way to tell them apart.
+ * connect timeout of a pool or of a single client. Their messages are the only way to tell them apart.
  */
 const unavailableMessages = [
   'Connection terminated unexpectedly',
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
+  'timeout expired',
 ];
 
 type ErrorLike = Error & { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown; code?: unknown } } } };
